@@ -1,0 +1,50 @@
+# Quiver: everything a fresh machine with Python 3.11+ and pip needs.
+#   make serve   install into .venv and run the server (SQLite + files under ./data)
+#   make test    the whole test suite (real pip, uv, twine against a real server)
+#   make lint    ruff + mypy --strict
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.synced
+
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+# pip and uv in the bootstrap must not pick up this machine's own index settings
+export UV_NO_CONFIG := 1
+
+.PHONY: install serve test test-fast lint format lock clean
+
+install: $(STAMP)
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(STAMP): $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --frozen --inexact --quiet
+	@touch $(STAMP)
+
+serve: install
+	$(BIN)/quiver serve
+
+test: install
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+test-fast: install
+	$(BIN)/pytest -q -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+lock: $(BIN)/uv
+	$(BIN)/uv lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

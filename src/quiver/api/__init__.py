@@ -1,0 +1,1 @@
+"""HTTP surfaces: the simple index, the upload API and the REST API."""

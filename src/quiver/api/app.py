@@ -1,0 +1,108 @@
+"""``create_app(settings)``: builds the engine, stores, caches and routes in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from quiver import __version__
+from quiver.api.errors import install_error_handlers
+from quiver.api.reason import ReasonPhraseMiddleware
+from quiver.blobs import FilesystemBlobStore
+from quiver.db.engine import make_engine, make_session_factory
+from quiver.db.migrate import upgrade
+from quiver.services.accounts.service import bootstrap_admin, flush_token_usage
+from quiver.services.caches import PageCache
+from quiver.services.context import Context
+from quiver.settings import Settings
+
+log = logging.getLogger("quiver")
+FLUSH_SECONDS = 5.0
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI application; nothing is opened until the lifespan starts."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await start(settings)
+        app.state.ctx = ctx
+        flusher = asyncio.create_task(_flush_forever(ctx))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await flush_token_usage(ctx)
+            await ctx.engine.dispose()
+
+    app = FastAPI(
+        title="Quiver",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/_apis/openapi.json",
+        docs_url="/_apis/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    _include_routes(app)
+    app.add_middleware(ReasonPhraseMiddleware)
+    return app
+
+
+def _include_routes(app: FastAPI) -> None:
+    from quiver.api.rest import router as rest_router
+
+    app.include_router(rest_router)
+
+
+async def start(settings: Settings) -> Context:
+    """Open the database (migrating it) and the blob store; create the first admin."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url())
+    await upgrade(engine)
+    ctx = Context(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        blobs=FilesystemBlobStore(settings.blob_dir),
+        pages=PageCache(settings.page_cache_entries),
+    )
+    secret = await bootstrap_admin(ctx, settings.admin_token)
+    if secret is not None:
+        _announce_admin_token(settings.data_dir, secret, preset=settings.admin_token is not None)
+    return ctx
+
+
+def _announce_admin_token(data_dir: Path, secret: str, *, preset: bool) -> None:
+    path = data_dir / "initial-admin-token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    if preset:
+        log.warning("Created user 'admin' with the token from QUIVER_ADMIN_TOKEN.")
+        return
+    # Shown once, on the first start only, as DESIGN.md promises.
+    print(
+        f"\n  Created user 'admin'. Its access token (shown once, also in {path}):\n\n"
+        f"    {secret}\n",
+        flush=True,
+    )
+
+
+async def _flush_forever(ctx: Context) -> None:
+    while True:
+        await asyncio.sleep(FLUSH_SECONDS)
+        try:
+            await flush_token_usage(ctx)
+        except Exception:
+            log.exception("could not record token usage")

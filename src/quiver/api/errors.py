@@ -1,0 +1,66 @@
+"""Every error leaves as JSON ``{"message": ...}`` with one status and a one-line reason."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from quiver.api.reason import REASON_HEADER, safe_reason
+from quiver.domain.errors import DomainError
+from quiver.services.errors import ServiceError, Unauthenticated
+
+log = logging.getLogger("quiver.api")
+REALM = 'Basic realm="Quiver", charset="UTF-8"'
+
+
+def error_response(status: int, message: str, *, reason: bool = False) -> JSONResponse:
+    """The one shape of an error; ``reason`` also puts the message in the status line."""
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = REALM
+    if reason:
+        headers[REASON_HEADER.decode()] = safe_reason(message)
+    return JSONResponse({"message": message}, status_code=status, headers=headers)
+
+
+def _wants_reason(request: Request) -> bool:
+    # Upload clients (twine) show only the status line's reason phrase.
+    return request.url.path.rstrip("/").endswith("/pypi/upload")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, err: ServiceError) -> JSONResponse:
+        return error_response(err.status, str(err), reason=_wants_reason(request))
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, err: DomainError) -> JSONResponse:
+        return error_response(400, str(err), reason=_wants_reason(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
+        first = err.errors()[0] if err.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = f"Invalid request: {where}: {first.get('msg', 'malformed')}".replace(": :", ":")
+        return error_response(400, message, reason=_wants_reason(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        message = str(err.detail) if err.detail else "Error"
+        if err.status_code == 404 and message == "Not Found":
+            message = f"Nothing here: {request.url.path}"
+        if err.status_code == 405:
+            message = f"Method {request.method} is not allowed on {request.url.path}."
+        return error_response(err.status_code, message, reason=_wants_reason(request))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "Internal server error; the server log has the details.")
+
+
+__all__ = ["Unauthenticated", "error_response", "install_error_handlers"]

@@ -1,0 +1,1 @@
+"""The ``quiver`` command: server commands and the REST client commands."""

@@ -1,0 +1,18 @@
+"""Entry point of the ``quiver`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from quiver.cli import server
+
+app = typer.Typer(
+    name="quiver",
+    help="Quiver: private Python package feeds. Server and client commands.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+server.register(app)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

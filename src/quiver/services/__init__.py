@@ -1,0 +1,1 @@
+"""Use cases, one package per feature; transactions begin and end here."""

@@ -1,0 +1,1 @@
+"""Users and personal access tokens."""

@@ -1,0 +1,209 @@
+"""Use cases for users and personal access tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quiver.db.base import utcnow
+from quiver.domain.errors import DomainError
+from quiver.domain.names import name_key, validate_slug
+from quiver.domain.roles import Scope
+from quiver.domain.tokens import looks_like_token, new_token, token_digest, token_hint
+from quiver.services.access import FeedRef, Principal, resolve_feed
+from quiver.services.accounts.models import Token, TokenFeed, User
+from quiver.services.context import Context
+from quiver.services.errors import Conflict, Forbidden, Invalid, NotFound
+
+ADMIN_USERNAME = "admin"
+MAX_TOKEN_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: the secret is shown this once and never again."""
+
+    secret: str
+    token: Token
+
+
+def require_admin(principal: Principal) -> None:
+    principal.require_user()
+    if not principal.is_admin:
+        raise Forbidden("Only server administrators may do this.")
+
+
+async def bootstrap_admin(ctx: Context, preset: str | None) -> str | None:
+    """Create the ``admin`` user and its token on first start; return the new secret.
+
+    Returns None when any user exists already. ``preset`` (QUIVER_ADMIN_TOKEN)
+    is used as the token when given and must look like a Quiver token.
+    """
+    if preset is not None and not looks_like_token(preset):
+        raise Invalid("QUIVER_ADMIN_TOKEN must look like a Quiver token (qvr_ and 32+ characters).")
+    async with ctx.sessions() as session, session.begin():
+        if await session.scalar(select(User.id).limit(1)) is not None:
+            return None
+        admin = User(username=ADMIN_USERNAME, username_key=ADMIN_USERNAME, is_admin=True)
+        session.add(admin)
+        await session.flush()
+        secret = preset or new_token()
+        session.add(_token_row(admin.id, "initial admin token", secret, Scope.MANAGE, None))
+    return secret
+
+
+def _token_row(
+    user_id: int, name: str, secret: str, scope: Scope, expires_at: datetime | None
+) -> Token:
+    return Token(
+        user_id=user_id,
+        name=name,
+        digest=token_digest(secret),
+        hint=token_hint(secret),
+        scope=int(scope),
+        expires_at=expires_at,
+    )
+
+
+async def create_user(ctx: Context, principal: Principal, username: str, *, admin: bool) -> User:
+    require_admin(principal)
+    principal.require_scope(Scope.MANAGE)
+    try:
+        validate_slug("User", username)
+    except DomainError as err:
+        raise Invalid(str(err)) from None
+    async with ctx.sessions() as session:
+        user = User(username=username, username_key=name_key(username), is_admin=admin)
+        session.add(user)
+        try:
+            await session.commit()
+        except IntegrityError:
+            raise Conflict(f"User {username} already exists.") from None
+    return user
+
+
+async def list_users(ctx: Context, principal: Principal) -> Sequence[User]:
+    """Administrators see everyone; other users see themselves."""
+    user_id = principal.require_user()
+    async with ctx.sessions() as session:
+        query = select(User).order_by(User.username_key)
+        if not principal.is_admin:
+            query = query.where(User.id == user_id)
+        return (await session.scalars(query)).all()
+
+
+async def get_user(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username_key == name_key(username)))
+    if user is None:
+        raise NotFound(f"User {username} does not exist.")
+    return user
+
+
+async def create_token(
+    ctx: Context,
+    principal: Principal,
+    *,
+    name: str,
+    scope: Scope,
+    for_user: str | None = None,
+    feeds: Sequence[FeedRef] = (),
+    expires_in_days: int | None = None,
+) -> NewToken:
+    """Create a token for the caller (or, for administrators, for ``for_user``).
+
+    A token never exceeds the one that creates it: its scope is at most the
+    creator's, its feeds a subset of the creator's limit.
+    """
+    principal.require_user()
+    if principal.scope is not None and scope > principal.scope:
+        raise Forbidden(f"A {principal.scope.label} token cannot create a {scope.label} token.")
+    if not name or len(name) > 100:
+        raise Invalid("Token name must be 1-100 characters.")
+    expires_at = _expiry(expires_in_days)
+    feed_ids = await _token_feed_ids(ctx, principal, feeds)
+    secret = new_token()
+    async with ctx.sessions() as session, session.begin():
+        user_id = principal.user_id
+        if for_user is not None:
+            user = await get_user(session, for_user)
+            if user.id != principal.user_id:
+                require_admin(principal)
+            user_id = user.id
+        assert user_id is not None
+        row = _token_row(user_id, name, secret, scope, expires_at)
+        row.feeds = [TokenFeed(feed_id=feed_id) for feed_id in feed_ids]
+        session.add(row)
+    return NewToken(secret=secret, token=row)
+
+
+def _expiry(days: int | None) -> datetime | None:
+    if days is None:
+        return None
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise Invalid(f"Token lifetime must be 1-{MAX_TOKEN_DAYS} days.")
+    return utcnow() + timedelta(days=days)
+
+
+async def _token_feed_ids(
+    ctx: Context, principal: Principal, feeds: Sequence[FeedRef]
+) -> list[int]:
+    ids: list[int] = []
+    for ref in feeds:
+        feed = await resolve_feed(ctx, ref)
+        if feed is None:
+            raise NotFound(f"Feed {ref} does not exist or you do not have access to it.")
+        if principal.feed_ids is not None and feed.id not in principal.feed_ids:
+            raise Forbidden(f"Your token is not valid for feed {ref}.")
+        ids.append(feed.id)
+    if not ids and principal.feed_ids is not None:
+        # A limited token may only create tokens limited the same way.
+        ids = sorted(principal.feed_ids)
+    return sorted(set(ids))
+
+
+async def list_tokens(
+    ctx: Context, principal: Principal, for_user: str | None = None
+) -> Sequence[Token]:
+    """The caller's tokens, or (administrators) another user's."""
+    user_id = principal.require_user()
+    async with ctx.sessions() as session:
+        await flush_token_usage(ctx, session)
+        if for_user is not None:
+            user = await get_user(session, for_user)
+            if user.id != user_id:
+                require_admin(principal)
+            user_id = user.id
+        query = select(Token).where(Token.user_id == user_id).order_by(Token.id)
+        return (await session.scalars(query)).all()
+
+
+async def revoke_token(ctx: Context, principal: Principal, token_id: int) -> Token:
+    """Revoke one of the caller's tokens (administrators: anyone's); takes effect at once."""
+    user_id = principal.require_user()
+    async with ctx.sessions() as session, session.begin():
+        token = await session.get(Token, token_id)
+        if token is None or (token.user_id != user_id and not principal.is_admin):
+            raise NotFound(f"Token {token_id} does not exist.")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+    ctx.access.invalidate()
+    return token
+
+
+async def flush_token_usage(ctx: Context, session: AsyncSession | None = None) -> None:
+    """Write the buffered last-used times; called off the request path."""
+    used, ctx.token_usage = ctx.token_usage, set()
+    if not used:
+        return
+    statement = update(Token).where(Token.id.in_(used)).values(last_used_at=utcnow())
+    if session is not None:
+        await session.execute(statement)
+        await session.commit()
+        return
+    async with ctx.sessions() as own, own.begin():
+        await own.execute(statement)

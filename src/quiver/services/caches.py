@@ -1,0 +1,91 @@
+"""In-process caches on the read path.
+
+``AccessCache`` keeps what authorisation needs (token → principal, feed path →
+feed, roles, memberships) so a cached page is served with no SQL. Any write
+that changes access calls ``invalidate()``; entries also expire after a short
+time so other processes' changes are seen (a later issue adds NOTIFY).
+
+``PageCache`` keeps rendered index pages as bytes, keyed by the feed's change
+serial, so a publish makes old entries unreachable without touching them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from quiver.services.access import FeedInfo, Principal
+
+V = TypeVar("V")
+
+
+class TTLCache(Generic[V]):
+    """A small bounded mapping whose entries expire ``ttl`` seconds after insertion."""
+
+    def __init__(self, ttl: float, max_entries: int) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._data: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+
+    def get(self, key: Hashable) -> V | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires < time.monotonic():
+            self._data.pop(key, None)
+            return None
+        self._data.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        self._data[key] = (time.monotonic() + self.ttl, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self.max_entries:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+class AccessCache:
+    """Authorisation lookups; cleared whole on any access-changing write."""
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
+        self.tokens: TTLCache[Principal] = TTLCache(ttl, max_entries)
+        self.feeds: TTLCache[FeedInfo] = TTLCache(ttl, max_entries)
+        # (feed_id, user_id) -> (explicit role value, is member of the feed's org)
+        self.roles: TTLCache[tuple[int, bool]] = TTLCache(ttl, max_entries)
+
+    def invalidate(self) -> None:
+        self.tokens.clear()
+        self.feeds.clear()
+        self.roles.clear()
+
+
+class PageCache:
+    """Rendered pages as bytes under ``(feed_id, serial, name, variant)``; LRU-bounded."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._data: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.max_entries = max_entries
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> bytes | None:
+        value = self._data.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._data.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.max_entries:
+            self._data.popitem(last=False)

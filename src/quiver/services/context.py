@@ -1,0 +1,24 @@
+"""What every use case needs, built once by ``create_app`` and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from quiver.blobs import BlobStore
+from quiver.db.engine import SessionFactory
+from quiver.services.caches import AccessCache, PageCache
+from quiver.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    blobs: BlobStore
+    access: AccessCache = field(default_factory=AccessCache)
+    pages: PageCache = field(default_factory=PageCache)
+    # token ids used since the last flush; written off the request path
+    token_usage: set[int] = field(default_factory=set)

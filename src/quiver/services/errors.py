@@ -1,0 +1,45 @@
+"""Errors raised by use cases; the API maps each to one HTTP status."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base: ``str(err)`` is a one-line reason safe to show the caller."""
+
+    status = 400
+
+
+class Invalid(ServiceError):
+    """The request breaks a rule (400)."""
+
+    status = 400
+
+
+class Unauthenticated(ServiceError):
+    """No credentials, or credentials that are not valid (401)."""
+
+    status = 401
+
+
+class Forbidden(ServiceError):
+    """The caller is known but lacks the right (403)."""
+
+    status = 403
+
+
+class NotFound(ServiceError):
+    """The thing does not exist, or the caller may not know it does (404)."""
+
+    status = 404
+
+
+class Conflict(ServiceError):
+    """The thing exists already or the state forbids the change (409)."""
+
+    status = 409
+
+
+class TooLarge(ServiceError):
+    """The request body is over a size limit (413)."""
+
+    status = 413

@@ -1,0 +1,1 @@
+"""Feeds and the roles users hold on them."""

@@ -1,0 +1,49 @@
+"""Tables: feeds and feed role assignments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quiver.db.base import Base, utcnow
+
+
+class Feed(Base):
+    """A feed, org-scoped (``project_id`` is None) or project-scoped.
+
+    ``path_key`` ("org/feed" or "org/project/feed", case-folded) makes names unique
+    within their scope on every backend. ``serial`` grows with every change to the
+    feed's packages; cached index pages are keyed by it.
+    """
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), default=None, index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    path_key: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255), default=None)
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    serial: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedRole(Base):
+    """An explicit role of one user on one feed (``quiver.domain.roles.Role`` value)."""
+
+    __tablename__ = "feed_roles"
+
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,226 @@
+"""Use cases for feeds and their role assignments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quiver.domain.errors import DomainError
+from quiver.domain.names import validate_description, validate_feed_name
+from quiver.domain.roles import Role, Scope, Visibility
+from quiver.services.access import FeedInfo, FeedRef, Principal, authorize, resolve_feed, role_on
+from quiver.services.accounts.models import User
+from quiver.services.accounts.service import get_user
+from quiver.services.context import Context
+from quiver.services.errors import Conflict, Invalid, NotFound
+from quiver.services.feeds.models import Feed, FeedRole
+from quiver.services.orgs.models import Project
+from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
+
+
+@dataclass(frozen=True)
+class FeedDetails:
+    """A feed as the API shows it, with the caller's effective role."""
+
+    feed: Feed
+    ref: str
+    org: str
+    project: str | None
+    role: Role
+
+
+def _checked(rule: Callable[[str], object], value: str | None) -> None:
+    """Run a domain rule on a value given by the caller, as a 400."""
+    if value is None:
+        return
+    try:
+        rule(value)
+    except DomainError as err:
+        raise Invalid(str(err)) from None
+
+
+async def create_feed(
+    ctx: Context,
+    principal: Principal,
+    ref: FeedRef,
+    *,
+    description: str | None = None,
+    visibility: Visibility = Visibility.PRIVATE,
+) -> FeedDetails:
+    """Create a feed in an organization (or one of its projects); its creator owns it."""
+    _checked(validate_feed_name, ref.feed)
+    _checked(validate_description, description)
+    if ref.view is not None:
+        raise Invalid("A feed name must not contain '@'.")
+    async with ctx.sessions() as session:
+        org = await managed_org(session, principal, ref.org)
+        project = await get_project(session, org, ref.project) if ref.project else None
+        feed = Feed(
+            org_id=org.id,
+            project_id=project.id if project else None,
+            name=ref.feed,
+            path_key=ref.path_key,
+            description=description,
+            visibility=visibility.value,
+        )
+        session.add(feed)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise Conflict(f"Feed {ref} already exists.") from None
+        session.add(FeedRole(feed_id=feed.id, user_id=principal.require_user(), role=Role.OWNER))
+        await session.commit()
+    ctx.access.invalidate()
+    return FeedDetails(feed, str(ref), org.name, project.name if project else None, Role.OWNER)
+
+
+async def list_feeds(
+    ctx: Context, principal: Principal, org_name: str, project_name: str | None = None
+) -> list[FeedDetails]:
+    """Feeds of an organization (or project) the caller can read."""
+    async with ctx.sessions() as session:
+        org = await get_org(session, org_name)
+        query = select(Feed, Project.name).outerjoin(Project, Project.id == Feed.project_id)
+        query = query.where(Feed.org_id == org.id).order_by(Feed.path_key)
+        if project_name is not None:
+            scope = await get_project(session, org, project_name)
+            query = query.where(Feed.project_id == scope.id)
+        rows = (await session.execute(query)).tuples().all()
+    result = []
+    for feed, project in rows:
+        info = _info(feed, org.name, project)
+        role = await role_on(ctx, principal, info)
+        if role >= Role.READER and (principal.feed_ids is None or feed.id in principal.feed_ids):
+            result.append(FeedDetails(feed, info.ref, org.name, project, role))
+    if not result and principal.authenticated:
+        async with ctx.sessions() as session:
+            await visible_org(session, principal, org_name)
+    return result
+
+
+def _info(feed: Feed, org: str, project: str | None) -> FeedInfo:
+    return FeedInfo(
+        id=feed.id,
+        org_id=feed.org_id,
+        org=org,
+        project=project,
+        name=feed.name,
+        visibility=Visibility(feed.visibility),
+        serial=feed.serial,
+    )
+
+
+async def get_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedDetails:
+    info = await authorize(ctx, principal, ref, Role.READER)
+    role = await role_on(ctx, principal, info)
+    async with ctx.sessions() as session:
+        feed = await session.get(Feed, info.id)
+    if feed is None:
+        raise NotFound(f"Feed {ref} does not exist.")
+    return FeedDetails(feed, info.ref, info.org, info.project, role)
+
+
+async def update_feed(
+    ctx: Context,
+    principal: Principal,
+    ref: FeedRef,
+    *,
+    description: str | None = None,
+    visibility: Visibility | None = None,
+    clear_description: bool = False,
+) -> FeedDetails:
+    """Change a feed's description or visibility (owners)."""
+    info = await authorize(ctx, principal, ref, Role.OWNER)
+    principal.require_scope(Scope.MANAGE)
+    _checked(validate_description, description)
+    async with ctx.sessions() as session, session.begin():
+        feed = await session.get(Feed, info.id)
+        assert feed is not None
+        if description is not None or clear_description:
+            feed.description = description
+        if visibility is not None:
+            feed.visibility = visibility.value
+    ctx.access.invalidate()
+    return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
+
+
+async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> None:
+    """Delete a feed and everything in it (owners)."""
+    info = await authorize(ctx, principal, ref, Role.OWNER)
+    principal.require_scope(Scope.MANAGE)
+    async with ctx.sessions() as session, session.begin():
+        await session.execute(delete(Feed).where(Feed.id == info.id))
+    ctx.access.invalidate()
+
+
+async def set_permission(
+    ctx: Context, principal: Principal, ref: FeedRef, username: str, role: Role
+) -> tuple[User, Role]:
+    info = await authorize(ctx, principal, ref, Role.OWNER)
+    principal.require_scope(Scope.MANAGE)
+    async with ctx.sessions() as session, session.begin():
+        user = await get_user(session, username)
+        current = await session.get(FeedRole, (info.id, user.id))
+        if current is None:
+            session.add(FeedRole(feed_id=info.id, user_id=user.id, role=int(role)))
+        else:
+            current.role = int(role)
+    ctx.access.invalidate()
+    return user, role
+
+
+async def list_permissions(
+    ctx: Context, principal: Principal, ref: FeedRef
+) -> Sequence[tuple[User, Role]]:
+    info = await authorize(ctx, principal, ref, Role.OWNER)
+    async with ctx.sessions() as session:
+        rows = await session.execute(
+            select(User, FeedRole.role)
+            .join(FeedRole, FeedRole.user_id == User.id)
+            .where(FeedRole.feed_id == info.id)
+            .order_by(User.username_key)
+        )
+        return [(user, Role(role)) for user, role in rows.tuples()]
+
+
+async def remove_permission(
+    ctx: Context, principal: Principal, ref: FeedRef, username: str
+) -> None:
+    info = await authorize(ctx, principal, ref, Role.OWNER)
+    principal.require_scope(Scope.MANAGE)
+    async with ctx.sessions() as session, session.begin():
+        user = await get_user(session, username)
+        result = await session.execute(
+            delete(FeedRole).where(FeedRole.feed_id == info.id, FeedRole.user_id == user.id)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise NotFound(f"{user.username} has no role on feed {ref}.")
+    ctx.access.invalidate()
+
+
+async def bump_serial(session: AsyncSession, feed_id: int) -> None:
+    """Record a change to the feed's packages, so cached pages are rebuilt.
+
+    Call inside the transaction that makes the change; after it commits, call
+    ``ctx.access.invalidate()`` so this process reloads the feed's serial.
+    """
+    await session.execute(update(Feed).where(Feed.id == feed_id).values(serial=Feed.serial + 1))
+
+
+__all__ = [
+    "FeedDetails",
+    "bump_serial",
+    "create_feed",
+    "delete_feed",
+    "get_feed",
+    "list_feeds",
+    "list_permissions",
+    "remove_permission",
+    "resolve_feed",
+    "set_permission",
+    "update_feed",
+]

@@ -1,0 +1,1 @@
+"""Packages, versions and files: publishing and listing."""

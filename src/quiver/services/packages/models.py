@@ -1,0 +1,82 @@
+"""Tables: packages, versions, files and the record of every filename ever published."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quiver.db.base import Base, utcnow
+
+
+class Package(Base):
+    __tablename__ = "packages"
+    __table_args__ = (UniqueConstraint("feed_id", "normalized_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    normalized_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Version(Base):
+    """A release of a package; ``canonical`` (PEP 440 normalized) is unique per package."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("package_id", "canonical"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(100))
+    canonical: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(String(512), default=None)
+    yanked: Mapped[bool] = mapped_column(default=False)
+    yanked_reason: Mapped[str | None] = mapped_column(String(512), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class File(Base):
+    """One distribution file; its bytes live in the blob store under ``blob_key``."""
+
+    __tablename__ = "files"
+    __table_args__ = (UniqueConstraint("feed_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    packagetype: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    md5: Mapped[str] = mapped_column(String(32))
+    blake2_256: Mapped[str] = mapped_column(String(64))
+    blob_key: Mapped[str] = mapped_column(String(400))
+    requires_python: Mapped[str | None] = mapped_column(String(255), default=None)
+    metadata_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    metadata_blob_key: Mapped[str | None] = mapped_column(String(400), default=None)
+    metadata_size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    uploaded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FilenameRecord(Base):
+    """Every filename ever published to a feed: a name once used is never reused."""
+
+    __tablename__ = "filename_records"
+    __table_args__ = (UniqueConstraint("feed_id", "filename_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    filename_key: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    first_published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,23 @@
+"""Every table, imported so ``Base.metadata`` is complete (Alembic, checks)."""
+
+from quiver.db.base import Base
+from quiver.services.accounts.models import Token, TokenFeed, User
+from quiver.services.feeds.models import Feed, FeedRole
+from quiver.services.orgs.models import Organization, OrgMember, Project
+from quiver.services.packages.models import File, FilenameRecord, Package, Version
+
+__all__ = [
+    "Base",
+    "Feed",
+    "FeedRole",
+    "File",
+    "FilenameRecord",
+    "OrgMember",
+    "Organization",
+    "Package",
+    "Project",
+    "Token",
+    "TokenFeed",
+    "User",
+    "Version",
+]

@@ -1,0 +1,57 @@
+"""Server settings, read from ``QUIVER_*`` environment variables.
+
+The only place that knows about the environment: everything else receives a
+``Settings`` instance from ``create_app`` or the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Configuration of one server process."""
+
+    model_config = SettingsConfigDict(env_prefix="QUIVER_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    base_url: str | None = None
+    admin_token: str | None = Field(default=None, repr=False)
+    max_upload_bytes: int = Field(default=500 * MIB, gt=0)
+    max_metadata_bytes: int = Field(default=2 * MIB, gt=0)
+    page_cache_entries: int = Field(default=4096, gt=0)
+    log_level: str = "info"
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: the default SQLite file, or the configured one.
+
+        ``postgresql://`` and ``sqlite://`` URLs are given their async drivers so
+        users can write the URLs they know.
+        """
+        if not self.database_url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'quiver.db').resolve()}"
+        url = self.database_url
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        return url
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
