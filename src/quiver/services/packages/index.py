@@ -1,0 +1,167 @@
+"""Read queries behind the simple index: what a feed holds, as plain frozen data.
+
+Each function is one query and never writes. A package is in the index when it
+has at least one file in the feed; its versions are those with files, in
+PEP 440 order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from packaging.version import InvalidVersion
+from packaging.version import Version as PEP440Version
+from sqlalchemy import exists, select
+
+from quiver.services.access import FeedInfo
+from quiver.services.context import Context
+from quiver.services.packages.models import File, Package, Version
+
+
+@dataclass(frozen=True)
+class PackageName:
+    """A package as the project list shows it."""
+
+    name: str
+    normalized: str
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One distribution file with what index pages and downloads need of it."""
+
+    filename: str
+    version: str
+    packagetype: str
+    size: int
+    sha256: str
+    blob_key: str
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None
+    uploaded_at: datetime
+    metadata_sha256: str | None = None
+    metadata_blob_key: str | None = None
+    metadata_size: int | None = None
+
+    @property
+    def has_metadata(self) -> bool:
+        """Whether the core metadata is served separately (PEP 658)."""
+        return self.metadata_sha256 is not None and self.metadata_blob_key is not None
+
+
+@dataclass(frozen=True)
+class PackageListing:
+    """A package page's content: the package, its versions and its files."""
+
+    name: str
+    normalized: str
+    versions: tuple[str, ...]
+    files: tuple[FileRecord, ...]
+
+
+def version_key(text: str) -> tuple[int, PEP440Version | str]:
+    """Sort key putting versions in PEP 440 order (unparsable ones first, by text)."""
+    try:
+        return (1, PEP440Version(text))
+    except InvalidVersion:
+        return (0, text)
+
+
+async def list_package_names(ctx: Context, feed: FeedInfo) -> list[PackageName]:
+    """Packages of ``feed`` that have at least one file, by normalized name."""
+    has_files = exists().where(File.version_id == Version.id, Version.package_id == Package.id)
+    query = (
+        select(Package.name, Package.normalized_name)
+        .where(Package.feed_id == feed.id, has_files)
+        .order_by(Package.normalized_name)
+    )
+    async with ctx.sessions() as session:
+        rows = (await session.execute(query)).tuples().all()
+    return [PackageName(name, normalized) for name, normalized in rows]
+
+
+async def package_files(
+    ctx: Context, feed: FeedInfo, normalized_name: str
+) -> PackageListing | None:
+    """The files of one package in ``feed``; None if it has none (or does not exist)."""
+    query = (
+        select(Package.name, Version, File)
+        .join(Version, Version.package_id == Package.id)
+        .join(File, File.version_id == Version.id)
+        .where(
+            Package.feed_id == feed.id,
+            Package.normalized_name == normalized_name,
+            File.feed_id == feed.id,
+        )
+    )
+    async with ctx.sessions() as session:
+        rows = (await session.execute(query)).tuples().all()
+    if not rows:
+        return None
+    records = sorted(
+        (_record(version, file) for _name, version, file in rows),
+        key=lambda r: (version_key(r.version), r.filename),
+    )
+    versions: dict[str, None] = {}
+    for record in records:
+        versions.setdefault(record.version, None)
+    return PackageListing(
+        name=rows[0][0],
+        normalized=normalized_name,
+        versions=tuple(versions),
+        files=tuple(records),
+    )
+
+
+async def find_file(
+    ctx: Context, feed: FeedInfo, normalized_name: str, filename: str
+) -> FileRecord | None:
+    """The file ``filename`` of package ``normalized_name`` in ``feed``, or None."""
+    query = (
+        select(Version, File)
+        .join(Version, Version.id == File.version_id)
+        .join(Package, Package.id == Version.package_id)
+        .where(
+            File.feed_id == feed.id,
+            File.filename == filename,
+            Package.feed_id == feed.id,
+            Package.normalized_name == normalized_name,
+        )
+    )
+    async with ctx.sessions() as session:
+        row = (await session.execute(query)).tuples().first()
+    if row is None:
+        return None
+    version, file = row
+    return _record(version, file)
+
+
+def _record(version: Version, file: File) -> FileRecord:
+    return FileRecord(
+        filename=file.filename,
+        version=version.version,
+        packagetype=file.packagetype,
+        size=file.size,
+        sha256=file.sha256,
+        blob_key=file.blob_key,
+        requires_python=file.requires_python,
+        yanked=version.yanked,
+        yanked_reason=version.yanked_reason,
+        uploaded_at=file.uploaded_at,
+        metadata_sha256=file.metadata_sha256,
+        metadata_blob_key=file.metadata_blob_key,
+        metadata_size=file.metadata_size,
+    )
+
+
+__all__ = [
+    "FileRecord",
+    "PackageListing",
+    "PackageName",
+    "find_file",
+    "list_package_names",
+    "package_files",
+    "version_key",
+]
