@@ -29,6 +29,9 @@ MIB = 1024 * 1024
 ZIP_MAX_RATIO = 200
 ZIP_RATIO_MIN_SIZE = 10 * MIB
 ZIP_MAX_TOTAL = 4096 * MIB
+ZIP_MAX_ENTRIES = 100_000
+ZIP_MAX_DIRECTORY = 64 * MIB
+ZIP_TAIL = 65_535 + 22  # the end record and the longest comment it may carry
 TAR_MAX_MEMBERS = 100_000
 TAR_MAX_SCANNED = 2048 * MIB
 # tarfile reads pax / long-name headers whole into memory, and keeps every header it has
@@ -79,8 +82,41 @@ def read_core_metadata(path: Path, dist: DistFilename, max_metadata_bytes: int) 
         raise DomainError(f"{name} is not a valid {label} archive.") from None
 
 
+def _check_zip_directory(path: Path, name: str) -> None:
+    """Refuse a zip whose central directory is huge before ``zipfile`` loads it whole.
+
+    Reads the end-of-central-directory record (and its zip64 form) from the tail.
+    """
+    with path.open("rb") as handle:
+        size = handle.seek(0, io.SEEK_END)
+        tail_start = max(0, size - ZIP_TAIL)
+        handle.seek(tail_start)
+        tail = handle.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            raise DomainError(f"{name} is not a valid zip archive.")
+        entries, directory_size = struct.unpack_from("<HL", tail, at + 10)
+        if entries == 0xFFFF or directory_size == 0xFFFFFFFF:
+            locator = tail_start + at - 20
+            handle.seek(max(0, locator))
+            record = handle.read(20)
+            if len(record) < 20 or record[:4] != b"PK\x06\x07":
+                raise DomainError(f"{name} is not a valid zip archive.")
+            (offset,) = struct.unpack_from("<Q", record, 8)
+            handle.seek(offset)
+            zip64 = handle.read(56)
+            if len(zip64) < 56 or zip64[:4] != b"PK\x06\x06":
+                raise DomainError(f"{name} is not a valid zip archive.")
+            entries, directory_size = struct.unpack_from("<QQ", zip64, 32)
+    if entries > ZIP_MAX_ENTRIES or directory_size > ZIP_MAX_DIRECTORY:
+        raise DomainError(
+            f"{name} has too many entries ({entries}); at most {ZIP_MAX_ENTRIES} are accepted."
+        )
+
+
 def _read_zip(path: Path, dist: DistFilename, limit: int) -> bytes:
     name = dist.filename
+    _check_zip_directory(path, name)
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
         _check_zip_bomb(name, infos)
