@@ -24,7 +24,7 @@ def context_of(api: httpx.AsyncClient) -> Context:
     assert isinstance(transport, httpx.ASGITransport)
     app = transport.app
     assert isinstance(app, FastAPI) or hasattr(app, "state")
-    ctx: Context = app.state.ctx  # type: ignore[attr-defined]
+    ctx: Context = app.state.ctx
     return ctx
 
 

@@ -59,13 +59,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routes(app: FastAPI) -> None:
-    from quiver.api import upload
+    from quiver.api import simple, upload
     from quiver.api.rest import router as rest_router
 
     app.include_router(rest_router)
     # Feed surfaces exist for org-scoped and project-scoped feeds alike.
     for prefix in ("/{org}", "/{org}/{project}"):
         app.include_router(upload.router, prefix=prefix)
+        app.include_router(simple.router, prefix=prefix)
 
 
 async def start(settings: Settings) -> Context:

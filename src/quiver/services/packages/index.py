@@ -78,7 +78,7 @@ async def list_package_names(ctx: Context, feed: FeedInfo) -> list[PackageName]:
         .order_by(Package.normalized_name)
     )
     async with ctx.sessions() as session:
-        rows = (await session.execute(query)).tuples().all()
+        rows = (await session.execute(query)).all()
     return [PackageName(name, normalized) for name, normalized in rows]
 
 
@@ -97,7 +97,7 @@ async def package_files(
         )
     )
     async with ctx.sessions() as session:
-        rows = (await session.execute(query)).tuples().all()
+        rows = (await session.execute(query)).all()
     if not rows:
         return None
     records = sorted(
@@ -131,7 +131,7 @@ async def find_file(
         )
     )
     async with ctx.sessions() as session:
-        row = (await session.execute(query)).tuples().first()
+        row = (await session.execute(query)).first()
     if row is None:
         return None
     version, file = row

@@ -1,0 +1,176 @@
+"""The install side: ``.../pypi/simple/`` (PEP 503/691/700) and the files under it.
+
+Mounted under ``/{org}`` and ``/{org}/{project}``. Every route needs the reader
+role on the feed. Pages are rendered once per change of the feed and kept as
+bytes in ``ctx.pages`` under ``(feed id, serial, name, body format, encoding)``;
+a request that hits the cache does no SQL beyond the (cached) access checks.
+The ETag names feed, serial and variant, so ``If-None-Match`` is answered
+without touching the cache at all.
+
+Non-normalized package names and missing trailing slashes are answered with a
+301 to the canonical URL. ``Location`` is a relative reference, so it is right
+behind any proxy prefix; the query string is kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from packaging.utils import canonicalize_name
+
+from quiver.api.deps import ContextDep, FeedRefDep, PrincipalDep
+from quiver.api.errors import error_response
+from quiver.api.negotiation import VARY, NotAcceptable, accepts_gzip, etag_matches, negotiate
+from quiver.api.simple_files import send_file
+from quiver.api.simple_render import render_package, render_project_list
+from quiver.domain.roles import Role, Visibility
+from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.context import Context
+from quiver.services.errors import NotFound
+from quiver.services.packages.index import list_package_names, package_files
+
+router = APIRouter(include_in_schema=False)
+SIMPLE = "/_packaging/{feed}/pypi/simple"
+GET_HEAD = ["GET", "HEAD"]
+FormatParam = Annotated[str | None, Query(alias="format")]
+
+
+async def readable_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedInfo:
+    """The feed, if the caller may read it; only the feed itself (``@local``) has a view yet."""
+    feed = await authorize(ctx, principal, ref, Role.READER)
+    if ref.view is not None and ref.view.casefold() != "local":
+        raise NotFound(f"View {ref.view} does not exist.")
+    return feed
+
+
+def redirect(request: Request, target: str) -> RedirectResponse:
+    """301 to ``target`` (relative to the request URL), keeping the query string."""
+    query = request.url.query
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=301)
+
+
+def page_cache_control(feed: FeedInfo) -> str:
+    base = "max-age=0, must-revalidate"
+    return base if feed.visibility is Visibility.PUBLIC else f"private, {base}"
+
+
+async def serve_page(
+    request: Request,
+    ctx: Context,
+    feed: FeedInfo,
+    page: str,
+    format_param: str | None,
+    render: Callable[[str], Awaitable[bytes | None]],
+) -> Response:
+    """Negotiate, then answer from the page cache (filling it with ``render`` on a miss).
+
+    ``page`` is the cache's name for the page ("" for the list); ``render`` gets the
+    body format and returns None when the page does not exist (404).
+    """
+    try:
+        rep = negotiate(request.headers.get("accept"), format_param)
+    except NotAcceptable as err:
+        response = error_response(406, str(err))
+        response.headers["Vary"] = VARY
+        return response
+    use_gzip = accepts_gzip(request.headers.get("accept-encoding"))
+    encoding = "gzip" if use_gzip else "identity"
+    etag = f'"{feed.id}.{feed.serial}.{rep.tag}{".gz" if use_gzip else ""}"'
+    headers = {
+        "ETag": etag,
+        "Vary": VARY,
+        "Cache-Control": page_cache_control(feed),
+        "X-PyPI-Last-Serial": str(feed.serial),
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    key = (feed.id, feed.serial, page, rep.body_format, encoding)
+    body = ctx.pages.get(key)
+    if body is None:
+        plain = await render(rep.body_format)
+        if plain is None:
+            raise NotFound(f"Package {page} does not exist in feed {feed.ref}.")
+        packed = gzip.compress(plain, mtime=0)
+        base = (feed.id, feed.serial, page, rep.body_format)
+        ctx.pages.put((*base, "identity"), plain)
+        ctx.pages.put((*base, "gzip"), packed)
+        body = packed if use_gzip else plain
+    headers["Content-Type"] = rep.content_type
+    headers["Content-Length"] = str(len(body))
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    return Response(b"" if request.method == "HEAD" else body, headers=headers)
+
+
+@router.api_route(SIMPLE, methods=GET_HEAD)
+async def simple_without_slash(request: Request) -> Response:
+    return redirect(request, "simple/")
+
+
+@router.api_route(SIMPLE + "/", methods=GET_HEAD)
+async def project_list(
+    request: Request,
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    ref: FeedRefDep,
+    format_param: FormatParam = None,
+) -> Response:
+    """Every package in the feed (PEP 503 / PEP 691)."""
+    feed = await readable_feed(ctx, principal, ref)
+
+    async def render(body_format: str) -> bytes:
+        return render_project_list(await list_package_names(ctx, feed), body_format)
+
+    return await serve_page(request, ctx, feed, "", format_param, render)
+
+
+@router.api_route(SIMPLE + "/{name}", methods=GET_HEAD)
+async def package_without_slash(
+    request: Request, ctx: ContextDep, principal: PrincipalDep, ref: FeedRefDep, name: str
+) -> Response:
+    await readable_feed(ctx, principal, ref)
+    return redirect(request, quote(canonicalize_name(name), safe="") + "/")
+
+
+@router.api_route(SIMPLE + "/{name}/", methods=GET_HEAD)
+async def package_page(
+    request: Request,
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    ref: FeedRefDep,
+    name: str,
+    format_param: FormatParam = None,
+) -> Response:
+    """One package's files (PEP 503 / 691 / 700, with PEP 658 metadata hashes)."""
+    feed = await readable_feed(ctx, principal, ref)
+    normalized = canonicalize_name(name)
+    if normalized != name:
+        return redirect(request, f"../{quote(normalized, safe='')}/")
+
+    async def render(body_format: str) -> bytes | None:
+        listing = await package_files(ctx, feed, normalized)
+        return None if listing is None else render_package(listing, body_format)
+
+    return await serve_page(request, ctx, feed, normalized, format_param, render)
+
+
+@router.api_route(SIMPLE + "/{name}/{filename}", methods=GET_HEAD)
+async def download(
+    request: Request,
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    ref: FeedRefDep,
+    name: str,
+    filename: str,
+) -> Response:
+    """A distribution file, or ``{filename}.metadata``: its core metadata (PEP 658)."""
+    feed = await readable_feed(ctx, principal, ref)
+    normalized = canonicalize_name(name)
+    if normalized != name:
+        return redirect(request, f"../{quote(normalized, safe='')}/{quote(filename, safe='+!')}")
+    return await send_file(request, ctx, feed, normalized, filename)
