@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.support import rest
 from tests.support.dists import build_sdist, build_wheel
 from tests.support.server import LiveServer, live_server
@@ -54,9 +53,18 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def twine(server: LiveServer, ref: str, token: str, *args: str, check: bool = True) -> str:
-    env = client_env({"TWINE_USERNAME": "anything", "TWINE_PASSWORD": token, "TWINE_NON_INTERACTIVE": "1"})
+    env = client_env(
+        {"TWINE_USERNAME": "anything", "TWINE_PASSWORD": token, "TWINE_NON_INTERACTIVE": "1"}
+    )
     result = run(
-        [TWINE, "upload", "--disable-progress-bar", "--repository-url", server.upload_url(ref), *args],
+        [
+            TWINE,
+            "upload",
+            "--disable-progress-bar",
+            "--repository-url",
+            server.upload_url(ref),
+            *args,
+        ],
         env=env,
         check=check,
     )
@@ -80,13 +88,25 @@ def uv_publish(server: LiveServer, ref: str, token: str, *files: Path, check: bo
 def test_twine_publish_then_pip_installs_everything_from_the_feed(
     server: LiveServer, dev_token: str, dists: dict[str, Path], tmp_path: Path
 ) -> None:
-    output = twine(server, FEED, dev_token, str(dists["app"]), str(dists["lib_wheel"]), str(dists["tiny_sdist"]))
+    output = twine(
+        server,
+        FEED,
+        dev_token,
+        str(dists["app"]),
+        str(dists["lib_wheel"]),
+        str(dists["tiny_sdist"]),
+    )
     assert "error" not in output.lower(), output
     venv = make_venv(tmp_path / "venv")
     env = client_env({"PIP_INDEX_URL": server.index_url(FEED, dev_token)})
     venv.pip("install", "app-one", env=env)
     assert venv.installed() == {"app-one": "1.0", "lib-two": "1.1", "tiny-three": "0.5"}
-    assert venv.run_python("import app_one, lib_two, tiny_three; print(tiny_three.__version__)").strip() == "0.5"
+    assert (
+        venv.run_python(
+            "import app_one, lib_two, tiny_three; print(tiny_three.__version__)"
+        ).strip()
+        == "0.5"
+    )
 
 
 def test_twine_reupload_conflicts_and_skip_existing(
@@ -145,13 +165,22 @@ def _served_types(server: LiveServer, ref: str) -> str:
 def test_pip_installs_sdist_and_uv_installs_with_credentials(
     server: LiveServer, dev_token: str, dists: dict[str, Path], tmp_path: Path
 ) -> None:
-    twine(server, FEED, dev_token, "--skip-existing", str(dists["lib_sdist"]), str(dists["tiny_sdist"]))
+    twine(
+        server,
+        FEED,
+        dev_token,
+        "--skip-existing",
+        str(dists["lib_sdist"]),
+        str(dists["tiny_sdist"]),
+    )
     venv = make_venv(tmp_path / "venv")
     env = client_env({"PIP_INDEX_URL": server.index_url(FEED, dev_token)})
     venv.pip("install", "--no-binary", "lib-two", "lib-two==1.1", env=env)
     assert venv.installed()["lib-two"] == "1.1"
     uv_venv = make_venv(tmp_path / "uv", with_pip=False)
-    uv_venv.uv_pip("install", "lib-two", env=client_env({"UV_INDEX_URL": server.index_url(FEED, dev_token)}))
+    uv_venv.uv_pip(
+        "install", "lib-two", env=client_env({"UV_INDEX_URL": server.index_url(FEED, dev_token)})
+    )
     assert uv_venv.installed()["tiny-three"] == "0.5"
 
 
@@ -165,7 +194,10 @@ def test_install_without_valid_credentials_fails(
     assert result.returncode != 0
     assert "401" in result.stdout + result.stderr or "No matching distribution" in result.stderr
     uv_result = venv.uv_pip(
-        "install", "app-one", env=client_env({"UV_INDEX_URL": server.index_url(FEED, token or None)}), check=False
+        "install",
+        "app-one",
+        env=client_env({"UV_INDEX_URL": server.index_url(FEED, token or None)}),
+        check=False,
     )
     assert uv_result.returncode != 0
     assert "401" in uv_result.stderr or "not found" in uv_result.stderr.lower(), uv_result.stderr

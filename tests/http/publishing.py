@@ -49,7 +49,9 @@ def upload_url(ref: str) -> str:
     return f"/{'/'.join(scope)}/_packaging/{feed}/pypi/upload/"
 
 
-def form_for(path: Path, data: bytes | None = None, **overrides: str) -> dict[str, str]:
+def form_for(
+    path: Path, data: bytes | None = None, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The fields twine sends with a file (name and version from the filename)."""
     data = path.read_bytes() if data is None else data
     stem = path.name.removesuffix(".whl").removesuffix(".tar.gz").removesuffix(".zip")
@@ -64,7 +66,7 @@ def form_for(path: Path, data: bytes | None = None, **overrides: str) -> dict[st
         "metadata_version": "2.4",
         "sha256_digest": hashlib.sha256(data).hexdigest(),
     }
-    fields.update(overrides)
+    fields.update(overrides or {})
     return fields
 
 

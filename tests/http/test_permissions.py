@@ -7,18 +7,27 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.http.publishing import form_for, upload_url
 from tests.support.dists import build_wheel
 
 ROLES = ("reader", "collaborator", "contributor", "owner")
 WHO = ("anonymous", "outsider", "member", *ROLES, "admin")
-RANK = {"anonymous": 0, "outsider": 0, "member": 0, **{r: i + 1 for i, r in enumerate(ROLES)}, "admin": 9}
+RANK = {
+    "anonymous": 0,
+    "outsider": 0,
+    "member": 0,
+    **{r: i + 1 for i, r in enumerate(ROLES)},
+    "admin": 9,
+}
 
 
 def expected(who: str, visibility: str, needed: int) -> int:
     """The status the matrix promises: 2xx, or 401 / 404 / 403 as DESIGN.md specifies."""
-    reads = RANK[who] >= 1 or visibility == "public" or (visibility == "organization" and who == "member")
+    reads = (
+        RANK[who] >= 1
+        or visibility == "public"
+        or (visibility == "organization" and who == "member")
+    )
     rank = max(RANK[who], 1 if reads else 0)
     if who == "anonymous":
         rank = 1 if visibility == "public" else 0
@@ -31,18 +40,26 @@ def expected(who: str, visibility: str, needed: int) -> int:
 
 async def _setup(api: httpx.AsyncClient, visibility: str, wheel: Path) -> dict[str, str]:
     assert (await api.post("/_apis/organizations", json={"name": "acme"})).status_code == 201
-    created = await api.post("/acme/_apis/packaging/feeds", json={"name": "libs", "visibility": visibility})
+    created = await api.post(
+        "/acme/_apis/packaging/feeds", json={"name": "libs", "visibility": visibility}
+    )
     assert created.status_code == 201, created.text
     tokens = {"admin": api.headers["authorization"].removeprefix("Bearer ")}
     for who in WHO[1:-1]:
         assert (await api.post("/_apis/users", json={"username": who})).status_code == 201
         if who == "member":
-            added = await api.put("/_apis/organizations/acme/members/member", json={"role": "member"})
+            added = await api.put(
+                "/_apis/organizations/acme/members/member", json={"role": "member"}
+            )
             assert added.status_code in (200, 201), added.text
         elif who in ROLES:
-            granted = await api.put(f"/acme/_apis/packaging/feeds/libs/permissions/{who}", json={"role": who})
+            granted = await api.put(
+                f"/acme/_apis/packaging/feeds/libs/permissions/{who}", json={"role": who}
+            )
             assert granted.status_code in (200, 201), granted.text
-        made = await api.post("/_apis/tokens", json={"name": "t", "scope": "packaging:manage", "user": who})
+        made = await api.post(
+            "/_apis/tokens", json={"name": "t", "scope": "packaging:manage", "user": who}
+        )
         tokens[who] = made.json()["token"]
     published = await api.post(
         upload_url("acme/libs"),
@@ -81,7 +98,9 @@ async def test_permission_matrix(
                 3,
             ),
             "manage": (
-                anon.patch("/acme/_apis/packaging/feeds/libs", json={"description": who}, headers=headers),
+                anon.patch(
+                    "/acme/_apis/packaging/feeds/libs", json={"description": who}, headers=headers
+                ),
                 4,
             ),
         }
@@ -98,11 +117,21 @@ async def test_permission_matrix(
     assert not failures, "\n".join(failures)
 
 
-async def test_token_scope_caps_the_role(api: httpx.AsyncClient, anon: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_token_scope_caps_the_role(
+    api: httpx.AsyncClient, anon: httpx.AsyncClient, tmp_path: Path
+) -> None:
     wheel = build_wheel(tmp_path, "pkg", "1.0")
     tokens = await _setup(api, "private", wheel)
-    read = (await api.post("/_apis/tokens", json={"name": "r", "scope": "packaging:read", "user": "owner"})).json()["token"]
-    write = (await api.post("/_apis/tokens", json={"name": "w", "scope": "packaging:write", "user": "owner"})).json()["token"]
+    read = (
+        await api.post(
+            "/_apis/tokens", json={"name": "r", "scope": "packaging:read", "user": "owner"}
+        )
+    ).json()["token"]
+    write = (
+        await api.post(
+            "/_apis/tokens", json={"name": "w", "scope": "packaging:write", "user": "owner"}
+        )
+    ).json()["token"]
     fresh = build_wheel(tmp_path / "fresh", "pkg", "3.0")
 
     async def publish(token: str) -> httpx.Response:
@@ -117,7 +146,9 @@ async def test_token_scope_caps_the_role(api: httpx.AsyncClient, anon: httpx.Asy
     assert refused.status_code == 403
     assert "packaging:read" in refused.json()["message"]
     manage = await anon.patch(
-        "/acme/_apis/packaging/feeds/libs", json={"description": "x"}, headers={"Authorization": f"Bearer {write}"}
+        "/acme/_apis/packaging/feeds/libs",
+        json={"description": "x"},
+        headers={"Authorization": f"Bearer {write}"},
     )
     assert manage.status_code == 403
     assert (await publish(write)).status_code == 200

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
-
-from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from tests.http.publishing import context_of, form_for, make_feed, upload, upload_url
 from tests.support.dists import build_sdist, build_wheel, metadata_text
+
+from quiver.services.packages.models import File, FilenameRecord, Package, Version
 
 FEED = "acme/libs"
 
@@ -51,11 +51,14 @@ async def test_publish_wheel_and_sdist(api: httpx.AsyncClient, tmp_path: Path) -
     async with ctx.sessions() as session:
         rows = (await session.scalars(select(File).order_by(File.id))).all()
     assert [r.filename for r in rows] == [wheel.name, sdist.name]
-    assert rows[0].metadata_sha256 is not None and rows[1].metadata_sha256 is None
+    assert rows[0].metadata_sha256 is not None
+    assert rows[1].metadata_sha256 is None
     assert rows[0].requires_python == ">=3.9"
 
 
-@pytest.mark.parametrize("metadata_version", ["1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"])
+@pytest.mark.parametrize(
+    "metadata_version", ["1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"]
+)
 async def test_every_metadata_version(
     api: httpx.AsyncClient, tmp_path: Path, metadata_version: str
 ) -> None:
@@ -65,7 +68,9 @@ async def test_every_metadata_version(
         extra = "License-Expression: MIT OR Apache-2.0\nLicense-File: LICENSE\n"
     if metadata_version == "2.5":
         extra += "Import-Name: pkg\n"
-    wheel = build_wheel(tmp_path, "pkg", "1.0", metadata_version=metadata_version, extra_metadata=extra)
+    wheel = build_wheel(
+        tmp_path, "pkg", "1.0", metadata_version=metadata_version, extra_metadata=extra
+    )
     response = await upload(api, FEED, wheel)
     assert response.status_code == 200, response.text
 
@@ -155,17 +160,18 @@ async def test_bad_files_are_400_and_leave_nothing(
     await assert_nothing_left(api)
 
 
-BAD_FORMS = {
-    "path separator": ({"filename": "../pkg-1.0-py3-none-any.whl"}, "path"),
-    "backslash": ({"filename": "x\\pkg-1.0-py3-none-any.whl"}, "path"),
-    "not a distribution": ({"filename": "pkg-1.0.exe"}, "only wheels"),
-    "form version not PEP 440": ({"fields": {"version": "one point oh"}}, "PEP 440"),
-    "form name disagrees": ({"fields": {"name": "other"}}, "names package"),
-    "sha256 mismatch": ({"fields": {"sha256_digest": "0" * 64}}, "sha256 digest"),
-    "md5 mismatch": ({"fields": {"md5_digest": "0" * 32}}, "md5 digest"),
-    "blake2 mismatch": ({"fields": {"blake2_256_digest": "0" * 64}}, "blake2_256 digest"),
-    "filetype disagrees": ({"fields": {"filetype": "sdist"}}, "filetype"),
-    "other action": ({"fields": {":action": "doc_upload"}}, ":action"),
+# case: (filename sent, form fields changed, words expected in the reason)
+BAD_FORMS: dict[str, tuple[str | None, dict[str, str], str]] = {
+    "path separator": ("../pkg-1.0-py3-none-any.whl", {}, "path"),
+    "backslash": ("x\\pkg-1.0-py3-none-any.whl", {}, "path"),
+    "not a distribution": ("pkg-1.0.exe", {}, "only wheels"),
+    "form version not PEP 440": (None, {"version": "one point oh"}, "PEP 440"),
+    "form name disagrees": (None, {"name": "other"}, "names package"),
+    "sha256 mismatch": (None, {"sha256_digest": "0" * 64}, "sha256 digest"),
+    "md5 mismatch": (None, {"md5_digest": "0" * 32}, "md5 digest"),
+    "blake2 mismatch": (None, {"blake2_256_digest": "0" * 64}, "blake2_256 digest"),
+    "filetype disagrees": (None, {"filetype": "sdist"}, "filetype"),
+    "other action": (None, {":action": "doc_upload"}, ":action"),
 }
 
 
@@ -175,9 +181,9 @@ async def test_bad_forms_are_400_and_leave_nothing(
 ) -> None:
     await make_feed(api, FEED)
     wheel = build_wheel(tmp_path, "pkg", "1.0")
-    change, words = BAD_FORMS[case]
-    fields = form_for(wheel, **change.get("fields", {}))
-    response = await upload(api, FEED, wheel, fields=fields, filename=change.get("filename"))
+    filename, changed, words = BAD_FORMS[case]
+    fields = form_for(wheel, overrides=changed)
+    response = await upload(api, FEED, wheel, fields=fields, filename=filename)
     assert response.status_code == 400, response.text
     assert words.lower() in response.json()["message"].lower()
     assert words.lower() in response.headers.get("x-quiver-reason", words).lower()
@@ -204,11 +210,15 @@ async def test_too_large_is_refused(api: httpx.AsyncClient, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("body", "content_type", "words"),
     [
-        (b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb", "multipart/form-data; boundary=xyz", "ends early"),
+        (
+            b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nb',
+            "multipart/form-data; boundary=xyz",
+            "ends early",
+        ),
         (b"garbage", "multipart/form-data", "boundary"),
         (b"name=pkg", "application/x-www-form-urlencoded", "multipart"),
         (
-            b"--xyz\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\npkg\r\n--xyz--\r\n",
+            b'--xyz\r\nContent-Disposition: form-data; name="name"\r\n\r\npkg\r\n--xyz--\r\n',
             "multipart/form-data; boundary=xyz",
             "no file",
         ),

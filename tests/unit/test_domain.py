@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from quiver.domain.distributions import check_agreement, parse_filename, parse_metadata, parse_version
+from quiver.domain.distributions import (
+    check_agreement,
+    parse_filename,
+    parse_metadata,
+    parse_version,
+)
 from quiver.domain.errors import DomainError
 from quiver.domain.names import FEED_BANNED, validate_description, validate_feed_name, validate_slug
 from quiver.domain.roles import Role, Scope, Visibility, effective_role
@@ -28,7 +33,11 @@ def test_feed_names_of_safe_characters_are_accepted(name: str) -> None:
     assert validate_feed_name(name) == name
 
 
-@given(st.text(SAFE, min_size=0, max_size=30), st.sampled_from(sorted(FEED_BANNED)), st.text(SAFE, max_size=30))
+@given(
+    st.text(SAFE, min_size=0, max_size=30),
+    st.sampled_from(sorted(FEED_BANNED)),
+    st.text(SAFE, max_size=30),
+)
 def test_feed_names_with_a_banned_character_are_refused(before: str, bad: str, after: str) -> None:
     with pytest.raises(DomainError, match="must not contain"):
         validate_feed_name("a" + before + bad + after)
@@ -86,7 +95,11 @@ def test_wheel_filenames_round_trip(name: str, version: str) -> None:
 def test_sdist_filenames_round_trip(name: str, version: str) -> None:
     escaped = canonicalize_name(name).replace("-", "_")
     dist = parse_filename(f"{escaped}-{version}.tar.gz")
-    assert (dist.kind, dist.name, dist.version) == ("sdist", canonicalize_name(name), Version(version))
+    assert (dist.kind, dist.name, dist.version) == (
+        "sdist",
+        canonicalize_name(name),
+        Version(version),
+    )
 
 
 @given(st.text(string.printable, max_size=40))
@@ -95,12 +108,21 @@ def test_arbitrary_filenames_never_crash(text: str) -> None:
         dist = parse_filename(text)
     except DomainError:
         return
-    assert "/" not in dist.filename and ".." not in dist.filename
+    assert "/" not in dist.filename
+    assert ".." not in dist.filename
 
 
 @pytest.mark.parametrize(
     "filename",
-    ["../pkg-1.0.tar.gz", "a/pkg-1.0.tar.gz", "pkg-1.0..tar.gz", "pkg-1.0.exe", "pkg-x-1.0-py3-none-any.whl", "pkg-one.tar.gz", ".pkg-1.0.tar.gz"],
+    [
+        "../pkg-1.0.tar.gz",
+        "a/pkg-1.0.tar.gz",
+        "pkg-1.0..tar.gz",
+        "pkg-1.0.exe",
+        "pkg-x-1.0-py3-none-any.whl",
+        "pkg-one.tar.gz",
+        ".pkg-1.0.tar.gz",
+    ],
 )
 def test_bad_filenames(filename: str) -> None:
     with pytest.raises(DomainError):
@@ -140,7 +162,10 @@ def test_metadata_versions(version: str) -> None:
         (b"Metadata-Version: 3.0\nName: x\nVersion: 1\n", "Unsupported"),
         (b"Metadata-Version: 2.1\nName: x\nVersion: one\n", "version"),
         (b"Metadata-Version: 2.1\nName: x\nVersion: 1\n\xff", "UTF-8"),
-        (b"Metadata-Version: 2.4\nName: x\nVersion: 1\nLicense-Expression: not a licence (\n", "Invalid metadata"),
+        (
+            b"Metadata-Version: 2.4\nName: x\nVersion: 1\nLicense-Expression: not a licence (\n",
+            "Invalid metadata",
+        ),
     ],
 )
 def test_bad_metadata(raw: bytes, words: str) -> None:
@@ -158,10 +183,22 @@ def test_effective_role_is_capped_by_scope(
     role: Role, vis: Visibility, member: bool, admin: bool, scope: Scope | None
 ) -> None:
     got = effective_role(
-        assigned=role, visibility=vis, is_org_member=member, is_admin=admin, authenticated=True, scope=scope
+        assigned=role,
+        visibility=vis,
+        is_org_member=member,
+        is_admin=admin,
+        authenticated=True,
+        scope=scope,
     )
     if scope is not None:
-        assert got <= {Scope.READ: Role.COLLABORATOR, Scope.WRITE: Role.CONTRIBUTOR, Scope.MANAGE: Role.OWNER}[scope]
+        assert (
+            got
+            <= {
+                Scope.READ: Role.COLLABORATOR,
+                Scope.WRITE: Role.CONTRIBUTOR,
+                Scope.MANAGE: Role.OWNER,
+            }[scope]
+        )
     if scope is None or scope is Scope.MANAGE:
         assert got >= role
         assert (got == Role.OWNER) or not admin
@@ -170,14 +207,20 @@ def test_effective_role_is_capped_by_scope(
 @given(ROLE, VIS)
 def test_anonymous_reads_only_public_feeds(role: Role, vis: Visibility) -> None:
     got = effective_role(
-        assigned=role, visibility=vis, is_org_member=True, is_admin=False, authenticated=False, scope=None
+        assigned=role,
+        visibility=vis,
+        is_org_member=True,
+        is_admin=False,
+        authenticated=False,
+        scope=None,
     )
     assert got == (Role.READER if vis is Visibility.PUBLIC else Role.NONE)
 
 
 def test_role_and_scope_parsing() -> None:
     assert Role.parse("Contributor") is Role.CONTRIBUTOR
-    assert Scope.parse("packaging:write") is Scope.WRITE and Scope.parse("read") is Scope.READ
+    assert Scope.parse("packaging:write") is Scope.WRITE
+    assert Scope.parse("read") is Scope.READ
     for bad in ("none", "admin", ""):
         with pytest.raises(DomainError):
             Role.parse(bad)
@@ -187,7 +230,11 @@ def test_role_and_scope_parsing() -> None:
 
 def test_tokens() -> None:
     token = new_token()
-    assert looks_like_token(token) and token.startswith("qvr_")
-    assert not looks_like_token("qvr_short") and not looks_like_token("ghp_" + "x" * 40)
-    assert token_digest(token) != token and len(token_digest(token)) == 64
-    assert token_hint(token).startswith(token[:8]) and token[10:] not in token_hint(token)
+    assert looks_like_token(token)
+    assert token.startswith("qvr_")
+    assert not looks_like_token("qvr_short")
+    assert not looks_like_token("ghp_" + "x" * 40)
+    assert token_digest(token) != token
+    assert len(token_digest(token)) == 64
+    assert token_hint(token).startswith(token[:8])
+    assert token[10:] not in token_hint(token)
