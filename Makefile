@@ -29,7 +29,7 @@ serve: install
 	$(BIN)/quiver serve
 
 test: install
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	$(BIN)/pytest -n 2 --dist loadscope -q
 
 test-fast: install
 	$(BIN)/pytest -q -m "not e2e"

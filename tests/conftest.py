@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.postgres import require_postgres, temporary_database
 
 from quiver.api.app import create_app
 from quiver.settings import Settings
-from tests.support.postgres import require_postgres, temporary_database
 
 ADMIN_TOKEN = "qvr_" + "A" * 43
 
@@ -67,7 +67,5 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def anon(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     """A client on the same app with no credentials."""
-    async with httpx.AsyncClient(
-        transport=api._transport, base_url="http://quiver.test"
-    ) as client:
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://quiver.test") as client:
         yield client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from quiver.cli import server
+from quiver.cli.commands import feeds, login, orgs, permissions, projects, tokens, users
 
 app = typer.Typer(
     name="quiver",
@@ -13,6 +14,8 @@ app = typer.Typer(
     add_completion=False,
 )
 server.register(app)
+for group in (login, orgs, projects, feeds, users, tokens, permissions):
+    group.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

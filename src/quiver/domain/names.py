@@ -61,3 +61,20 @@ def validate_description(text: str | None) -> str | None:
 def name_key(name: str) -> str:
     """The case-insensitive key under which a name is unique."""
     return name.casefold()
+
+
+def split_feed_ref(text: str) -> tuple[str, str | None, str, str | None]:
+    """Split ``ORG/FEED`` or ``ORG/PROJECT/FEED``, optionally ``@VIEW``, into its parts.
+
+    Returns ``(org, project, feed, view)``; only the shape is checked here, the
+    names themselves by the rules above when something is created.
+    """
+    base, _, view = text.strip().partition("@")
+    parts = base.split("/")
+    if len(parts) not in (2, 3) or not all(parts) or (view == "" and "@" in text):
+        raise DomainError(
+            f"Invalid feed reference {text!r}: use ORG/FEED or ORG/PROJECT/FEED (optionally @VIEW)."
+        )
+    if len(parts) == 2:
+        return parts[0], None, parts[1], view or None
+    return parts[0], parts[1], parts[2], view or None

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quiver.db.base import utcnow
 from quiver.domain.errors import DomainError
 from quiver.domain.names import name_key, validate_slug
-from quiver.domain.roles import Scope
+from quiver.domain.roles import Role, Scope
 from quiver.domain.tokens import looks_like_token, new_token, token_digest, token_hint
-from quiver.services.access import FeedRef, Principal, resolve_feed
+from quiver.services.access import FeedRef, Principal, authorize
 from quiver.services.accounts.models import Token, TokenFeed, User
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -154,9 +154,8 @@ async def _token_feed_ids(
 ) -> list[int]:
     ids: list[int] = []
     for ref in feeds:
-        feed = await resolve_feed(ctx, ref)
-        if feed is None:
-            raise NotFound(f"Feed {ref} does not exist or you do not have access to it.")
+        # authorize, not just resolve: a limit must not reveal feeds the caller cannot see.
+        feed = await authorize(ctx, principal, ref, Role.READER)
         if principal.feed_ids is not None and feed.id not in principal.feed_ids:
             raise Forbidden(f"Your token is not valid for feed {ref}.")
         ids.append(feed.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -18,7 +18,7 @@ from quiver.services.accounts.service import get_user
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid, NotFound
 from quiver.services.feeds.models import Feed, FeedRole
-from quiver.services.orgs.models import Project
+from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
 
 
@@ -89,7 +89,7 @@ async def list_feeds(
         if project_name is not None:
             scope = await get_project(session, org, project_name)
             query = query.where(Feed.project_id == scope.id)
-        rows = (await session.execute(query)).tuples().all()
+        rows = (await session.execute(query)).all()
     result = []
     for feed, project in rows:
         info = _info(feed, org.name, project)
@@ -184,7 +184,7 @@ async def list_permissions(
             .where(FeedRole.feed_id == info.id)
             .order_by(User.username_key)
         )
-        return [(user, Role(role)) for user, role in rows.tuples()]
+        return [(user, Role(role)) for user, role in rows]
 
 
 async def remove_permission(
@@ -202,6 +202,24 @@ async def remove_permission(
     ctx.access.invalidate()
 
 
+async def feed_refs(ctx: Context, feed_ids: Iterable[int]) -> dict[int, str]:
+    """``org/feed`` or ``org/project/feed`` of each feed id (say, a token's limits)."""
+    ids = set(feed_ids)
+    if not ids:
+        return {}
+    async with ctx.sessions() as session:
+        rows = await session.execute(
+            select(Feed.id, Organization.name, Project.name, Feed.name)
+            .join(Organization, Organization.id == Feed.org_id)
+            .outerjoin(Project, Project.id == Feed.project_id)
+            .where(Feed.id.in_(ids))
+        )
+        return {
+            feed_id: "/".join(p for p in (org, project, name) if p)
+            for feed_id, org, project, name in rows
+        }
+
+
 async def bump_serial(session: AsyncSession, feed_id: int) -> None:
     """Record a change to the feed's packages, so cached pages are rebuilt.
 
@@ -216,6 +234,7 @@ __all__ = [
     "bump_serial",
     "create_feed",
     "delete_feed",
+    "feed_refs",
     "get_feed",
     "list_feeds",
     "list_permissions",

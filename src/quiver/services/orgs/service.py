@@ -132,7 +132,7 @@ async def list_members(
             .where(OrgMember.org_id == org.id)
             .order_by(User.username_key)
         )
-        return [(user, member) for user, member in rows.tuples()]
+        return [(user, member) for user, member in rows]
 
 
 async def create_project(
@@ -143,6 +143,7 @@ async def create_project(
         raise Invalid("Description must be at most 255 characters.")
     async with ctx.sessions() as session:
         org = await managed_org(session, principal, org_name)
+        org_label = org.name  # a failed commit expires ``org``
         project = Project(
             org_id=org.id, name=name, name_key=name_key(name), description=description
         )
@@ -150,7 +151,7 @@ async def create_project(
         try:
             await session.commit()
         except IntegrityError:
-            raise Conflict(f"Project {org.name}/{name} already exists.") from None
+            raise Conflict(f"Project {org_label}/{name} already exists.") from None
     return project
 
 

@@ -1,0 +1,176 @@
+"""Feeds and feed permissions, for org-scoped and project-scoped feeds alike.
+
+The routes are written once and mounted under ``/{org}`` and ``/{org}/{project}``
+(see ``mounted``); the feed a URL names comes from ``quiver.api.deps.feed_ref``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from quiver.api.deps import ContextDep, FeedRefDep, PrincipalDep
+from quiver.api.rest.schemas import (
+    CONFLICT,
+    ERRORS,
+    FeedCreate,
+    FeedOut,
+    FeedUpdate,
+    PermissionOut,
+    PermissionPut,
+)
+from quiver.domain.roles import Role, Visibility
+from quiver.services.access import FeedRef
+from quiver.services.errors import Invalid
+from quiver.services.feeds import service as feeds
+from quiver.services.feeds.service import FeedDetails
+
+router = APIRouter(tags=["feeds"], responses=ERRORS)
+FEEDS = "/_apis/packaging/feeds"
+
+
+def managed_ref(ref: FeedRefDep, feed: Annotated[str, Path(description="Feed")]) -> FeedRef:
+    """The feed itself: management acts on feeds, never through a view."""
+    if ref.view is not None:
+        raise Invalid(f"Name the feed without '@{ref.view}': views are not managed here.")
+    return ref
+
+
+ManagedRefDep = Annotated[FeedRef, Depends(managed_ref)]
+
+
+def scope_of(request: Request) -> tuple[str, str | None]:
+    """``(org, project)`` from the URL; project is None under the ``/{org}`` mount."""
+    params = request.path_params
+    project = params.get("project")
+    return str(params["org"]), str(project) if project else None
+
+
+def base_url(request: Request) -> str:
+    """settings.base_url when set, else the request's; never with credentials."""
+    configured = request.app.state.ctx.settings.base_url
+    parts = urlsplit(str(configured or request.base_url))
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def feed_out(request: Request, details: FeedDetails) -> FeedOut:
+    feed = details.feed
+    scope = "/".join(quote(part, safe="") for part in (details.org, details.project) if part)
+    prefix = f"{base_url(request)}/{scope}/_packaging/{quote(feed.name, safe='')}/pypi"
+    return FeedOut(
+        name=feed.name,
+        ref=details.ref,
+        org=details.org,
+        project=details.project,
+        description=feed.description,
+        visibility=feed.visibility,
+        created_at=feed.created_at,
+        your_role=details.role.label,
+        index_url=f"{prefix}/simple/",
+        upload_url=f"{prefix}/upload/",
+    )
+
+
+@router.get(FEEDS)
+async def list_feeds(ctx: ContextDep, principal: PrincipalDep, request: Request) -> list[FeedOut]:
+    """The feeds here that the caller can read."""
+    org, project = scope_of(request)
+    found = await feeds.list_feeds(ctx, principal, org, project)
+    return [feed_out(request, details) for details in found]
+
+
+@router.post(FEEDS, status_code=201, responses=CONFLICT)
+async def create_feed(
+    ctx: ContextDep, principal: PrincipalDep, request: Request, body: FeedCreate
+) -> FeedOut:
+    """Create a feed (organization owners); its creator becomes its owner."""
+    org, project = scope_of(request)
+    visibility = Visibility.parse(body.visibility)
+    details = await feeds.create_feed(
+        ctx,
+        principal,
+        FeedRef(org, project, body.name),
+        description=body.description,
+        visibility=visibility,
+    )
+    return feed_out(request, details)
+
+
+@router.get(FEEDS + "/{feed}")
+async def show_feed(
+    ctx: ContextDep, principal: PrincipalDep, request: Request, ref: ManagedRefDep
+) -> FeedOut:
+    """One feed, with the caller's role and the URLs clients use."""
+    return feed_out(request, await feeds.get_feed(ctx, principal, ref))
+
+
+@router.patch(FEEDS + "/{feed}")
+async def update_feed(
+    ctx: ContextDep, principal: PrincipalDep, request: Request, ref: ManagedRefDep, body: FeedUpdate
+) -> FeedOut:
+    """Change the description or visibility (feed owners)."""
+    given = body.model_fields_set
+    details = await feeds.update_feed(
+        ctx,
+        principal,
+        ref,
+        description=body.description,
+        visibility=None if body.visibility is None else Visibility.parse(body.visibility),
+        clear_description="description" in given and body.description is None,
+    )
+    return feed_out(request, details)
+
+
+@router.delete(FEEDS + "/{feed}", status_code=204)
+async def delete_feed(ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep) -> Response:
+    """Delete the feed and everything in it (feed owners)."""
+    await feeds.delete_feed(ctx, principal, ref)
+    return Response(status_code=204)
+
+
+@router.get(FEEDS + "/{feed}/permissions")
+async def list_permissions(
+    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep
+) -> list[PermissionOut]:
+    """Explicit roles on the feed (feed owners)."""
+    rows = await feeds.list_permissions(ctx, principal, ref)
+    return [PermissionOut(username=user.username, role=role.label) for user, role in rows]
+
+
+@router.put(FEEDS + "/{feed}/permissions/{user}")
+async def set_permission(
+    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, user: str, body: PermissionPut
+) -> PermissionOut:
+    """Give a user a role on the feed, replacing any role they had (feed owners)."""
+    found, role = await feeds.set_permission(ctx, principal, ref, user, Role.parse(body.role))
+    return PermissionOut(username=found.username, role=role.label)
+
+
+@router.delete(FEEDS + "/{feed}/permissions/{user}", status_code=204)
+async def remove_permission(
+    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, user: str
+) -> Response:
+    """Take a user's explicit role on the feed away (feed owners)."""
+    await feeds.remove_permission(ctx, principal, ref, user)
+    return Response(status_code=204)
+
+
+def _org(org: Annotated[str, Path(description="Organization")]) -> None:
+    """Declares ``{org}`` for the OpenAPI document; the value is read by the routes."""
+
+
+def _project(project: Annotated[str, Path(description="Project in the organization")]) -> None:
+    """Declares ``{project}`` for the OpenAPI document."""
+
+
+def mounted() -> APIRouter:
+    """The feed routes under ``/{org}`` and under ``/{org}/{project}``."""
+    outer = APIRouter()
+    outer.include_router(router, prefix="/{org}", dependencies=[Depends(_org)])
+    outer.include_router(
+        router, prefix="/{org}/{project}", dependencies=[Depends(_org), Depends(_project)]
+    )
+    return outer

@@ -1,0 +1,190 @@
+"""Request and response bodies of the management REST API (they shape the OpenAPI document).
+
+Requests refuse unknown fields, so a misspelt field is a 400 rather than silently ignored.
+Responses never carry a token's secret or digest, except the one answer that creates it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quiver.domain.errors import DomainError
+from quiver.domain.names import split_feed_ref
+from quiver.services.access import FeedRef
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Message(BaseModel):
+    """Every error: one sentence saying what is wrong."""
+
+    message: str
+
+
+# Documented on every route; 400 replaces FastAPI's 422 (see quiver.api.errors).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Message, "description": "Invalid request"},
+    401: {"model": Message, "description": "No valid token (WWW-Authenticate: Basic)"},
+    403: {"model": Message, "description": "Known caller without the right"},
+    404: {"model": Message, "description": "Not found, or not visible to the caller"},
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": Message, "description": "It exists already"}
+}
+
+ROLE_FIELD = Field(
+    description="reader, collaborator, contributor or owner", examples=["contributor"]
+)
+VISIBILITY_FIELD = Field(
+    default=None, description="private, organization or public", examples=["private"]
+)
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+class UserCreate(Request):
+    username: str = Field(examples=["alice"])
+    is_admin: bool = False
+
+
+class UserOut(BaseModel):
+    username: str
+    is_admin: bool
+    created_at: datetime
+
+
+class MeOut(BaseModel):
+    """The caller, as the token presented says."""
+
+    username: str
+    is_admin: bool
+    scope: str | None = Field(description="The presented token's scope")
+    token_id: int | None
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+class TokenCreate(Request):
+    name: str = Field(examples=["ci publish"])
+    scope: str = Field(
+        default="packaging:read",
+        description="packaging:read, packaging:write or packaging:manage",
+        examples=["packaging:write"],
+    )
+    user: str | None = Field(
+        default=None, description="Create it for this user (administrators only)"
+    )
+    feeds: list[str] = Field(
+        default_factory=list,
+        description="Limit the token to these feeds (org/feed or org/project/feed)",
+        examples=[["acme/libs"]],
+    )
+    expires_in_days: int | None = Field(default=None, examples=[90])
+
+    def feed_refs(self) -> list[FeedRef]:
+        refs = []
+        for text in self.feeds:
+            org, project, feed, view = split_feed_ref(text)
+            if view is not None:
+                raise DomainError(f"A token is limited to feeds, not views: {text!r}.")
+            refs.append(FeedRef(org, project, feed))
+        return refs
+
+
+class TokenOut(BaseModel):
+    """A token's metadata: never its secret."""
+
+    id: int
+    name: str
+    user: str
+    hint: str = Field(description="The first characters of the token, to recognise it")
+    scope: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    feeds: list[str] = Field(description="The feeds it is limited to; empty means all")
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The secret: shown this once, store it now")
+
+
+# --- organizations and projects --------------------------------------------------------------
+
+
+class OrgCreate(Request):
+    name: str = Field(examples=["acme"])
+
+
+class OrgOut(BaseModel):
+    name: str
+    created_at: datetime
+
+
+class MemberPut(Request):
+    role: str = Field(default="member", description="member or owner", examples=["member"])
+
+
+class MemberOut(BaseModel):
+    username: str
+    role: str
+
+
+class ProjectCreate(Request):
+    name: str = Field(examples=["platform"])
+    description: str | None = None
+
+
+class ProjectOut(BaseModel):
+    name: str
+    org: str
+    description: str | None
+    created_at: datetime
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+class FeedCreate(Request):
+    name: str = Field(examples=["libs"])
+    description: str | None = None
+    visibility: str = Field(
+        default="private", description="private, organization or public", examples=["private"]
+    )
+
+
+class FeedUpdate(Request):
+    """Only the fields given change; ``description: null`` clears the description."""
+
+    description: str | None = None
+    visibility: str | None = VISIBILITY_FIELD
+
+
+class FeedOut(BaseModel):
+    name: str
+    ref: str = Field(examples=["acme/libs", "acme/platform/libs"])
+    org: str
+    project: str | None
+    description: str | None
+    visibility: str
+    created_at: datetime
+    your_role: str = Field(description="The caller's effective role on the feed")
+    index_url: str = Field(description="The pip/uv index URL (PEP 503/691)")
+    upload_url: str = Field(description="The twine/uv publish URL")
+
+
+class PermissionPut(Request):
+    role: str = ROLE_FIELD
+
+
+class PermissionOut(BaseModel):
+    username: str
+    role: str

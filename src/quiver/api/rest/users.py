@@ -1,0 +1,42 @@
+"""Users: who am I, list and create (administrators)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from quiver.api.deps import ContextDep, PrincipalDep
+from quiver.api.rest.schemas import CONFLICT, ERRORS, MeOut, UserCreate, UserOut
+from quiver.services.accounts import service as accounts
+from quiver.services.accounts.models import User
+
+router = APIRouter(prefix="/_apis/users", tags=["users"], responses=ERRORS)
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(username=user.username, is_admin=user.is_admin, created_at=user.created_at)
+
+
+@router.get("/me")
+async def me(principal: PrincipalDep) -> MeOut:
+    """The user the presented token belongs to."""
+    principal.require_user()
+    assert principal.username is not None
+    return MeOut(
+        username=principal.username,
+        is_admin=principal.is_admin,
+        scope=principal.scope.label if principal.scope else None,
+        token_id=principal.token_id,
+    )
+
+
+@router.get("")
+async def list_users(ctx: ContextDep, principal: PrincipalDep) -> list[UserOut]:
+    """Every user (administrators); other callers see only themselves."""
+    return [user_out(user) for user in await accounts.list_users(ctx, principal)]
+
+
+@router.post("", status_code=201, responses=CONFLICT)
+async def create_user(ctx: ContextDep, principal: PrincipalDep, body: UserCreate) -> UserOut:
+    """Create a user (administrators). The user signs in with a token made for them."""
+    user = await accounts.create_user(ctx, principal, body.username, admin=body.is_admin)
+    return user_out(user)

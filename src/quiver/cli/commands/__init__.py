@@ -1,0 +1,1 @@
+"""Client commands: each module is one command group and talks to the server via client.py."""

@@ -1,0 +1,118 @@
+"""``quiver feed``: create, list, show and delete feeds."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from quiver.cli.client import feed_path, feeds_path, split_new_ref
+from quiver.cli.commands._common import (
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    JsonOpt,
+    ServerOpt,
+    TokenOpt,
+    connect,
+    details,
+    fail,
+    guarded,
+    listing,
+    note,
+)
+
+app = typer.Typer(
+    help="Feeds: where packages are published and installed from.", no_args_is_help=True
+)
+
+FeedRefArg = Annotated[
+    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
+]
+SHOWN = [
+    ("Feed", "ref"),
+    ("Description", "description"),
+    ("Visibility", "visibility"),
+    ("Your role", "your_role"),
+    ("Created", "created_at"),
+    ("Index URL", "index_url"),
+    ("Upload URL", "upload_url"),
+]
+
+
+@app.command("create")
+def create(
+    ref: FeedRefArg,
+    description: Annotated[str | None, typer.Option(help="What the feed holds.")] = None,
+    visibility: Annotated[
+        str, typer.Option(help="private, organization (every member reads) or public.")
+    ] = "private",
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a feed: ORG/FEED in an organization, ORG/PROJECT/FEED in a project."""
+    with guarded():
+        scope, name = split_new_ref(ref)
+    body: dict[str, Any] = {"name": name, "visibility": visibility}
+    if description is not None:
+        body["description"] = description
+    with connect(server, token) as client:
+        feed = client.post(scope + "/_apis/packaging/feeds", body)
+    note(f"Created feed {feed['ref']}.")
+    details(feed, SHOWN, as_json=as_json)
+
+
+@app.command("list")
+def list_(
+    scope: Annotated[
+        str, typer.Argument(metavar="ORG[/PROJECT]", help="Where to look.", show_default=False)
+    ],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The feeds of an organization (or project) you can read."""
+    with connect(server, token) as client:
+        feeds = client.get(feeds_path(scope))
+    columns = [
+        ("FEED", "ref"),
+        ("VISIBILITY", "visibility"),
+        ("YOUR ROLE", "your_role"),
+        ("DESCRIPTION", "description"),
+    ]
+    listing(feeds, columns, as_json=as_json, empty=f"No feeds you can read in {scope}.")
+
+
+@app.command("show")
+def show(
+    ref: FeedRefArg, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """A feed's settings, your role on it, and the URLs for pip, uv and twine."""
+    with connect(server, token) as client:
+        feed = client.get(feed_path(ref))
+    details(feed, SHOWN, as_json=as_json)
+
+
+@app.command("delete")
+def delete(
+    ref: FeedRefArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Delete a feed and every package in it (feed owners)."""
+    with guarded():
+        url = feed_path(ref)
+    if not yes:
+        if not sys.stdin.isatty():
+            fail(f"Refusing to delete feed {ref} without --yes: no terminal to ask.", EXIT_USAGE)
+        if not typer.confirm(f"Delete feed {ref} and every package in it?", err=True):
+            fail("Not deleted.", EXIT_REFUSED)
+    with connect(server, token) as client:
+        client.delete(url)
+    note(f"Deleted feed {ref}.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="feed")
