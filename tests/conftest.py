@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.support.postgres import require_postgres, temporary_database
 
 from quiver.api.app import create_app
 from quiver.settings import Settings
+from tests.support.postgres import require_postgres, temporary_database
 
 ADMIN_TOKEN = "qvr_" + "A" * 43
 

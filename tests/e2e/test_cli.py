@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.support.ports import free_port
 from tests.support.server import LiveServer, live_server
 

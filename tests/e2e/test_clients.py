@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.support import rest
 from tests.support.dists import build_sdist, build_wheel
 from tests.support.server import LiveServer, live_server

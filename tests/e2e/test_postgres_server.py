@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.support import rest
 from tests.support.dists import build_wheel
 from tests.support.postgres import require_postgres, temporary_database

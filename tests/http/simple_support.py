@@ -9,10 +9,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
-from tests.http.publishing import make_feed, upload
-from tests.support.dists import build_sdist, build_wheel
 
 from quiver.api.negotiation import HTML_V1, JSON_V1
+from tests.http.publishing import make_feed, upload
+from tests.support.dists import build_sdist, build_wheel
 
 FEED = "acme/libs"
 PIP_ACCEPT = f"{JSON_V1}, {HTML_V1}; q=0.1, text/html; q=0.01"

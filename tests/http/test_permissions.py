@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.http.publishing import form_for, upload_url
 from tests.support.dists import build_wheel
 

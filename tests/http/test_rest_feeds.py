@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+
+from quiver.settings import Settings
 from tests.http.rest_support import (
     as_new_user,
     assert_error,
@@ -12,8 +14,6 @@ from tests.http.rest_support import (
     feed_url,
     ok,
 )
-
-from quiver.settings import Settings
 
 FEEDS = "/acme/_apis/packaging/feeds"
 PROJECT_FEEDS = "/acme/plat/_apis/packaging/feeds"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from tests.http.rest_support import as_new_user, assert_error, create_org, create_user, ok
 
 MEMBERS = "/_apis/organizations/acme/members"

@@ -6,6 +6,9 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import update
+
+from quiver.db.base import utcnow
+from quiver.services.accounts.models import Token
 from tests.http.rest_support import (
     as_new_user,
     assert_error,
@@ -18,9 +21,6 @@ from tests.http.rest_support import (
     feed_url,
     ok,
 )
-
-from quiver.db.base import utcnow
-from quiver.services.accounts.models import Token
 
 LISTED = {
     "id",

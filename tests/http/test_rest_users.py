@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from tests.http.rest_support import as_new_user, assert_error, client_with, create_user, ok
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event
+
+from quiver.api.negotiation import HTML_V1, JSON_V1
 from tests.http.publishing import context_of, make_feed
 from tests.http.simple_support import (
     FEED,
@@ -26,8 +28,6 @@ from tests.http.simple_support import (
     simple,
 )
 from tests.support.dists import build_wheel
-
-from quiver.api.negotiation import HTML_V1, JSON_V1
 
 
 @pytest.fixture

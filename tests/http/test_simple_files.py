@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.http.publishing import context_of
-from tests.http.simple_support import FEED, Published, publish_foo_bar, sha256, simple
 
 from quiver.api.negotiation import JSON_V1
+from tests.http.publishing import context_of
+from tests.http.simple_support import FEED, Published, publish_foo_bar, sha256, simple
 
 
 @pytest.fixture

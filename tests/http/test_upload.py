@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.http.publishing import context_of, form_for, make_feed, upload, upload_url
-from tests.support.dists import build_sdist, build_wheel, metadata_text
 
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
+from tests.http.publishing import context_of, form_for, make_feed, upload, upload_url
+from tests.support.dists import build_sdist, build_wheel, metadata_text
 
 FEED = "acme/libs"
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
 from tests.support.ports import free_port
 
 ADMIN_TOKEN = "qvr_" + "E" * 43

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from tests.support import postgres
 from tests.support.dists import build_sdist, build_wheel, escape_name, metadata_text
 from tests.support.ports import free_port
