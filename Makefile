@@ -13,9 +13,17 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 # pip and uv in the bootstrap must not pick up this machine's own index settings
 export UV_NO_CONFIG := 1
 
+# twine 6.2 and later allow --skip-existing only for PyPI; the tests check that our 409
+# works with the last twine that allows it, kept in a venv of its own.
+TWINE_LEGACY := $(VENV)/tools/twine-6.1/bin/twine
+
 .PHONY: install serve test test-fast lint format lock clean
 
 install: $(STAMP)
+
+$(TWINE_LEGACY): $(BIN)/uv
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(VENV)/tools/twine-6.1
+	$(BIN)/uv pip install --quiet --python $(VENV)/tools/twine-6.1/bin/python "twine==6.1.0"
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +36,10 @@ $(STAMP): $(BIN)/uv pyproject.toml uv.lock
 serve: install
 	$(BIN)/quiver serve
 
-test: install
+test: install $(TWINE_LEGACY)
 	$(BIN)/pytest -n 2 --dist loadscope -q
 
-test-fast: install
+test-fast: install $(TWINE_LEGACY)
 	$(BIN)/pytest -q -m "not e2e"
 
 lint: install

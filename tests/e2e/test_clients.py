@@ -22,6 +22,8 @@ from tests.support.venvs import client_env, make_venv, run, uv_binary
 pytestmark = pytest.mark.e2e
 FEED = "acme/libs"
 TWINE = str(Path(sys.executable).with_name("twine"))
+# twine 6.2+ allows --skip-existing only for PyPI; `make test` keeps twine 6.1 beside us.
+TWINE_LEGACY = Path(sys.executable).parents[1] / "tools" / "twine-6.1" / "bin" / "twine"
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +48,31 @@ def dev_token(server: LiveServer) -> str:
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dists")
     return {
-        "app": build_wheel(out, "app-one", "1.0", requires_dist=["lib-two>=1.0"]),
+        "app": build_wheel(
+            out,
+            "app-one",
+            "1.0",
+            requires_dist=["lib-two>=1.0"],
+            metadata_version="2.5",
+            extra_metadata="License-Expression: MIT\nImport-Name: app_one\n",
+        ),
         "lib_wheel": build_wheel(out, "lib-two", "1.1", requires_dist=["tiny-three"]),
         "lib_sdist": build_sdist(out, "lib-two", "1.1", requires_dist=["tiny-three"]),
         "tiny_sdist": build_sdist(out, "tiny-three", "0.5"),
     }
 
 
-def twine(server: LiveServer, ref: str, token: str, *args: str, check: bool = True) -> str:
+def twine(
+    server: LiveServer, ref: str, token: str, *args: str, check: bool = True, legacy: bool = False
+) -> str:
     env = client_env(
         {"TWINE_USERNAME": "anything", "TWINE_PASSWORD": token, "TWINE_NON_INTERACTIVE": "1"}
     )
+    if legacy and not TWINE_LEGACY.exists():
+        pytest.fail(f"{TWINE_LEGACY} is missing: run the tests with `make test`.")
     result = run(
         [
-            TWINE,
+            str(TWINE_LEGACY) if legacy else TWINE,
             "upload",
             "--disable-progress-bar",
             "--repository-url",
@@ -116,7 +129,9 @@ def test_twine_reupload_conflicts_and_skip_existing(
     twine(server, FEED, dev_token, str(dists["lib_sdist"]))
     failed = twine(server, FEED, dev_token, str(dists["lib_sdist"]), check=False)
     assert "409" in failed and "already exists" in failed, failed
-    skipped = twine(server, FEED, dev_token, "--skip-existing", str(dists["lib_sdist"]))
+    skipped = twine(
+        server, FEED, dev_token, "--skip-existing", str(dists["lib_sdist"]), legacy=True
+    )
     assert "Skipping" in skipped or "already exists" in skipped, skipped
 
 
@@ -173,6 +188,7 @@ def test_pip_installs_sdist_and_uv_installs_with_credentials(
         "--skip-existing",
         str(dists["lib_sdist"]),
         str(dists["tiny_sdist"]),
+        legacy=True,
     )
     venv = make_venv(tmp_path / "venv")
     env = client_env({"PIP_INDEX_URL": server.index_url(FEED, dev_token)})
