@@ -17,7 +17,7 @@ MIB = 1024 * 1024
 class Settings(BaseSettings):
     """Configuration of one server process."""
 
-    model_config = SettingsConfigDict(env_prefix="QUIVER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QUIVER_", extra="ignore", env_ignore_empty=True)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)

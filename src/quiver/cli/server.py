@@ -4,11 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from quiver.settings import Settings
+
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
+
+
+def load_settings(overrides: dict[str, object]) -> Settings:
+    """Settings from the environment, or a one-line error and exit status 2."""
+    from pydantic import ValidationError
+
+    from quiver.domain.tokens import looks_like_token
+    from quiver.settings import Settings  # imported here: client commands start faster
+
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = "QUIVER_" + "_".join(str(part) for part in first["loc"]).upper()
+        typer.echo(f"error: {name}: {first['msg']}", err=True)
+        raise typer.Exit(2) from None
+    if settings.admin_token is not None and not looks_like_token(settings.admin_token):
+        typer.echo(
+            "error: QUIVER_ADMIN_TOKEN must look like a Quiver token: qvr_ and 32 or more "
+            "letters, digits, '-' or '_'.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return settings
 
 
 def serve(
@@ -20,14 +47,13 @@ def serve(
 
     from quiver.api.app import create_app
     from quiver.api.reason import install_uvicorn_reason_phrases
-    from quiver.settings import Settings  # imported here: client commands start faster
 
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = load_settings(overrides)
     install_uvicorn_reason_phrases()
     typer.echo(f"Quiver listening on http://{settings.host}:{settings.port}/", err=True)
     uvicorn.run(
@@ -46,9 +72,8 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
     from quiver.db.engine import make_engine
     from quiver.db.migrate import upgrade
-    from quiver.settings import Settings
 
-    settings = Settings()
+    settings = load_settings({})
 
     async def run() -> None:
         engine = make_engine(settings.resolved_database_url())
