@@ -58,3 +58,24 @@ def test_first_start_creates_admin_token_once(tmp_path: Path) -> None:
     with live_server(data, env={"QUIVER_ADMIN_TOKEN": ""}) as again:
         assert token not in again.log()
         assert token_file.read_text().strip() == token
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
+    env = {**base, "QUIVER_DATA_DIR": str(tmp_path / "data")}
+    for _ in range(2):  # a second run finds nothing to do
+        result = subprocess.run(
+            [QUIVER, "db", "upgrade"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "newest schema" in result.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "quiver.db") as db:
+        tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
+    assert {"feeds", "files", "tokens", "filename_records", "alembic_version"} <= tables

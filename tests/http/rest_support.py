@@ -7,15 +7,9 @@ from typing import Any
 
 import httpx
 
-from quiver.services.context import Context
+from tests.http.publishing import context_of
 
-
-def ctx_of(api: httpx.AsyncClient) -> Context:
-    """The running app's Context."""
-    transport = api._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    ctx: Context = transport.app.state.ctx  # type: ignore[attr-defined]
-    return ctx
+ctx_of = context_of
 
 
 def client_with(api: httpx.AsyncClient, token: str | None) -> httpx.AsyncClient:

@@ -28,11 +28,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727270001)")
-        await connection.run_sync(_upgrade_sync, revision)
+        await connection.run_sync(upgrade_on_connection, revision)
         await connection.commit()
 
 
-def _upgrade_sync(connection: object, revision: str) -> None:
+def upgrade_on_connection(connection: object, revision: str) -> None:
+    """Upgrade through an open (sync) connection; the caller commits."""
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)

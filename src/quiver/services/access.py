@@ -86,6 +86,18 @@ class FeedInfo:
     def ref(self) -> str:
         return "/".join(p for p in (self.org, self.project, self.name) if p)
 
+    @classmethod
+    def of(cls, feed: Feed, org: str, project: str | None) -> FeedInfo:
+        return cls(
+            id=feed.id,
+            org_id=feed.org_id,
+            org=org,
+            project=project,
+            name=feed.name,
+            visibility=Visibility(feed.visibility),
+            serial=feed.serial,
+        )
+
 
 async def authenticate(ctx: Context, secret: str | None) -> Principal:
     """Turn a presented token into a Principal; ``None`` means anonymous.
@@ -153,15 +165,7 @@ async def _load_feed(session: AsyncSession, path_key: str) -> FeedInfo | None:
     if row is None:
         return None
     feed, org, project = row
-    return FeedInfo(
-        id=feed.id,
-        org_id=feed.org_id,
-        org=org,
-        project=project,
-        name=feed.name,
-        visibility=Visibility(feed.visibility),
-        serial=feed.serial,
-    )
+    return FeedInfo.of(feed, org, project)
 
 
 async def role_on(ctx: Context, principal: Principal, feed: FeedInfo) -> Role:

@@ -92,7 +92,7 @@ async def list_feeds(
         rows = (await session.execute(query)).all()
     result = []
     for feed, project in rows:
-        info = _info(feed, org.name, project)
+        info = FeedInfo.of(feed, org.name, project)
         role = await role_on(ctx, principal, info)
         if role >= Role.READER and (principal.feed_ids is None or feed.id in principal.feed_ids):
             result.append(FeedDetails(feed, info.ref, org.name, project, role))
@@ -100,18 +100,6 @@ async def list_feeds(
         async with ctx.sessions() as session:
             await visible_org(session, principal, org_name)
     return result
-
-
-def _info(feed: Feed, org: str, project: str | None) -> FeedInfo:
-    return FeedInfo(
-        id=feed.id,
-        org_id=feed.org_id,
-        org=org,
-        project=project,
-        name=feed.name,
-        visibility=Visibility(feed.visibility),
-        serial=feed.serial,
-    )
 
 
 async def get_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedDetails:
