@@ -2,6 +2,7 @@
 #   make serve   install into .venv and run the server (SQLite + files under ./data)
 #   make test    the whole test suite (real pip, uv, twine against a real server)
 #   make lint    ruff + mypy --strict
+#   make bench   speed and memory benchmarks against a real server
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,7 +18,7 @@ export UV_NO_CONFIG := 1
 # works with the last twine that allows it, kept in a venv of its own.
 TWINE_LEGACY := $(VENV)/tools/twine-6.1/bin/twine
 
-.PHONY: install serve test test-fast lint format lock clean
+.PHONY: install serve test test-fast lint format lock clean bench
 
 install: $(STAMP)
 
@@ -43,16 +44,20 @@ test-fast: install $(TWINE_LEGACY)
 	$(BIN)/pytest -q -m "not e2e"
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench/bench.py
 
 format: install
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
 
 lock: $(BIN)/uv
 	$(BIN)/uv lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+bench: install
+	$(BIN)/python bench/bench.py
