@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quiver.api.reason import REASON_HEADER, safe_reason
 from quiver.domain.errors import DomainError
-from quiver.services.errors import ServiceError, Unauthenticated
+from quiver.services.errors import ServiceError
 
 log = logging.getLogger("quiver.api")
 REALM = 'Basic realm="Quiver", charset="UTF-8"'
@@ -62,5 +62,3 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "Internal server error; the server log has the details.")
 
-
-__all__ = ["Unauthenticated", "error_response", "install_error_handlers"]
