@@ -44,14 +44,14 @@ test-fast: install $(TWINE_LEGACY)
 	$(BIN)/pytest -q -m "not e2e"
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench plugins
+	$(BIN)/ruff format --check src tests bench plugins
 	$(BIN)/mypy
 	$(BIN)/mypy bench/bench.py
 
 format: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench plugins
+	$(BIN)/ruff format src tests bench plugins
 
 lock: $(BIN)/uv
 	$(BIN)/uv lock

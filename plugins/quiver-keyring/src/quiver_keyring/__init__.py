@@ -1,0 +1,1 @@
+"""Keyring backend for Quiver servers (see README.md)."""
