@@ -17,14 +17,50 @@ export UV_NO_CONFIG := 1
 # twine 6.2 and later allow --skip-existing only for PyPI; the tests check that our 409
 # works with the last twine that allows it, kept in a venv of its own.
 TWINE_LEGACY := $(VENV)/tools/twine-6.1/bin/twine
+# Poetry for the end-to-end tests (a source added with `poetry source add`, then `poetry add`),
+# kept out of the project's own environment.
+POETRY_VERSION := 2.5.1
+POETRY := $(VENV)/tools/poetry-$(POETRY_VERSION)/bin/poetry
 
-.PHONY: install serve test test-fast lint format lock clean bench
+# A wheelhouse for the tests, which install from it into fresh venvs offline: keyring and its
+# dependencies pinned by uv.lock (hashes checked; fetched again only when uv.lock changes) and
+# the quiver-keyring wheel (rebuilt whenever the plugin changes).
+WHEELHOUSE := $(VENV)/tools/wheelhouse
+WHEELHOUSE_DEPS := $(WHEELHOUSE)/requirements.txt
+WHEELHOUSE_PLUGIN := $(WHEELHOUSE)/.quiver-keyring-built
+KEYRING_PLUGIN := plugins/quiver-keyring
+KEYRING_PLUGIN_SOURCES := $(KEYRING_PLUGIN)/pyproject.toml $(KEYRING_PLUGIN)/README.md \
+	$(wildcard $(KEYRING_PLUGIN)/src/quiver_keyring/*.py)
+
+.PHONY: install serve test test-fast lint format lock clean bench wheelhouse
 
 install: $(STAMP)
 
 $(TWINE_LEGACY): $(BIN)/uv
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(VENV)/tools/twine-6.1
 	$(BIN)/uv pip install --quiet --python $(VENV)/tools/twine-6.1/bin/python "twine==6.1.0"
+
+$(POETRY): $(BIN)/uv
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(VENV)/tools/poetry-$(POETRY_VERSION)
+	$(BIN)/uv pip install --quiet --python $(VENV)/tools/poetry-$(POETRY_VERSION)/bin/python \
+		"poetry==$(POETRY_VERSION)"
+
+wheelhouse: $(WHEELHOUSE_DEPS) $(WHEELHOUSE_PLUGIN)
+
+$(WHEELHOUSE_DEPS): uv.lock | $(STAMP)
+	@mkdir -p $(WHEELHOUSE)
+	$(BIN)/uv export --quiet --frozen --package quiver-keyring --no-emit-workspace --no-dev \
+		--output-file $@.tmp
+	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/python -m pip download --quiet \
+		--disable-pip-version-check --no-deps --only-binary=:all: --require-hashes \
+		--requirement $@.tmp --dest $(WHEELHOUSE)
+	@mv $@.tmp $@
+
+$(WHEELHOUSE_PLUGIN): $(KEYRING_PLUGIN_SOURCES) | $(STAMP)
+	@mkdir -p $(WHEELHOUSE)
+	rm -f $(WHEELHOUSE)/quiver_keyring-*.whl
+	$(BIN)/uv build --quiet --wheel $(KEYRING_PLUGIN) --out-dir $(WHEELHOUSE)
+	@touch $@
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +73,7 @@ $(STAMP): $(BIN)/uv pyproject.toml uv.lock
 serve: install
 	$(BIN)/quiver serve
 
-test: install $(TWINE_LEGACY)
+test: install $(TWINE_LEGACY) $(POETRY) $(WHEELHOUSE_DEPS) $(WHEELHOUSE_PLUGIN)
 	$(BIN)/pytest -n 2 --dist loadscope -q
 
 test-fast: install $(TWINE_LEGACY)

@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     max_metadata_bytes: int = Field(default=2 * MIB, gt=0)
     page_cache_entries: int = Field(default=4096, gt=0)
     log_level: str = "info"
+    # Device login (quiver login): how long a code lives, how often the CLI polls.
+    device_code_seconds: int = Field(default=600, ge=1, le=3600)
+    device_poll_seconds: int = Field(default=5, ge=1, le=60)
+    # What the upstream name/address ``pypi`` means (docs/upstreams.md).
+    pypi_url: str = "https://pypi.org/simple/"
+    # Fetching from upstream indexes (services/upstreams/client.py, cache.py).
+    upstream_ttl_seconds: float = Field(default=600, ge=0)
+    upstream_negative_ttl_seconds: float = Field(default=60, ge=0)
+    upstream_connect_timeout: float = Field(default=5.0, gt=0)
+    upstream_read_timeout: float = Field(default=20.0, gt=0)
+    upstream_max_page_bytes: int = Field(default=20 * MIB, gt=0)
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy async URL: the default SQLite file, or the configured one.

@@ -227,10 +227,10 @@ def test_login_and_logout(cli: Cli) -> None:
     url = cli.server.url
     stored = cli.config / "quiver" / "credentials.json"
     bad = "qvr_" + "B" * 43
-    no_token, bad_token = cli.many(
-        ["login", url], ["login", "--token", bad, url], token=None, server=None
+    bad_scope, bad_token = cli.many(
+        ["login", "--scope", "admin", url], ["login", "--token", bad, url], token=None, server=None
     )
-    refused(no_token, 2, "--token")
+    refused(bad_scope, 2, "unknown scope")
     refused(bad_token, 1, "not known")
     assert not stored.exists()
 
@@ -239,7 +239,11 @@ def test_login_and_logout(cli: Cli) -> None:
     assert "as admin" in logged.err
     assert cli.server.admin_token not in logged.err + logged.out
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
-    assert json.loads(stored.read_text()) == {"server": url, "token": cli.server.admin_token}
+    saved_file = json.loads(stored.read_text())
+    entry = saved_file["servers"][url]
+    assert (saved_file["default"], entry["username"]) == (url, "admin")
+    # The token is in the file, or in the system keyring where one works.
+    assert entry.get("token") == cli.server.admin_token or entry["storage"] == "keyring"
 
     # No environment, no options: the saved server and token are used.
     # An explicit token wins over the saved one.

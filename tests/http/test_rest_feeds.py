@@ -36,6 +36,7 @@ async def test_feed_lifecycle(api: httpx.AsyncClient) -> None:
         "visibility": "private",
         "created_at": created["created_at"],
         "your_role": "owner",
+        "readers_can_save": False,
         "index_url": "http://quiver.test/acme/_packaging/Libs/pypi/simple/",
         "upload_url": "http://quiver.test/acme/_packaging/Libs/pypi/upload/",
     }

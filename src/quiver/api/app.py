@@ -9,6 +9,7 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from quiver import __version__
@@ -20,6 +21,8 @@ from quiver.db.migrate import upgrade
 from quiver.services.accounts.service import bootstrap_admin, flush_token_usage
 from quiver.services.caches import PageCache
 from quiver.services.context import Context
+from quiver.services.upstreams.cache import UpstreamCache
+from quiver.services.upstreams.client import UpstreamClient
 from quiver.settings import Settings
 
 log = logging.getLogger("quiver")
@@ -33,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await start(settings)
+        ctx.http = http = upstream_http_client(settings)
+        ctx.upstreams = upstreams = UpstreamCache(UpstreamClient(http, settings), settings)
         app.state.ctx = ctx
         flusher = asyncio.create_task(_flush_forever(ctx))
         try:
@@ -42,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await flush_token_usage(ctx)
+            await upstreams.aclose()
+            await http.aclose()
             await ctx.engine.dispose()
 
     app = FastAPI(
@@ -61,12 +68,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routes(app: FastAPI) -> None:
     from quiver.api import simple, upload
     from quiver.api.rest import router as rest_router
+    from quiver.api.ui import device
 
     app.include_router(rest_router)
+    app.include_router(device.router)
     # Feed surfaces exist for org-scoped and project-scoped feeds alike.
     for prefix in ("/{org}", "/{org}/{project}"):
         app.include_router(upload.router, prefix=prefix)
         app.include_router(simple.router, prefix=prefix)
+
+
+def upstream_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client for all upstreams (``UpstreamClient`` sets per-request limits).
+
+    No cap on connections: every request is bounded by timeouts, and a pool shared by
+    all upstreams must not let one that hangs starve the others.
+    """
+    return httpx.AsyncClient(
+        headers={"User-Agent": f"quiver/{__version__}"},
+        timeout=httpx.Timeout(
+            settings.upstream_read_timeout, connect=settings.upstream_connect_timeout
+        ),
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
+        follow_redirects=False,
+    )
 
 
 async def start(settings: Settings) -> Context:

@@ -18,6 +18,7 @@ from quiver import __version__
 from quiver.cli.credentials import load_credentials
 from quiver.domain.errors import DomainError
 from quiver.domain.names import split_feed_ref
+from quiver_keyring import store
 
 TIMEOUT = 30.0
 CONNECT_TIMEOUT = 10.0
@@ -27,13 +28,16 @@ class ClientError(Exception):
     """A request failed; ``message`` is one line for the user.
 
     ``status`` is the HTTP status the server answered with, or None when no
-    answer came (connection refused, timeout).
+    answer came (connection refused, timeout); ``data`` the decoded JSON error body.
     """
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, data: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.data = data or {}
 
     @property
     def exit_code(self) -> int:
@@ -62,7 +66,12 @@ def redact(url: str) -> str:
 
 
 def normalize_server(url: str) -> str:
-    """An ``http(s)://host[:port][/path]`` base URL without a trailing slash."""
+    """The server key of ``url``; ConfigError for credentials, a query or a fragment.
+
+    As ``quiver_keyring.store.normalize_server``: scheme and host lower-cased, the
+    default port dropped, no trailing slash. Refusing credentials keeps secrets out
+    of server addresses (and so out of process arguments).
+    """
     text = url.strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -75,23 +84,27 @@ def normalize_server(url: str) -> str:
         )
     if parts.query or parts.fragment:
         raise ConfigError("The server address must not have a query or fragment.")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    try:
+        return store.normalize_server(text)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
 
 
 def resolve_credentials(server: str | None, token: str | None) -> Credentials:
     """Options (or environment), else what ``quiver login`` stored."""
     token = token.strip() if token and token.strip() else None
-    stored = load_credentials()
     if server is None or not server.strip():
+        stored = load_credentials()
         if stored is None:
             raise ConfigError(
                 "No server configured: pass --server, set QUIVER_SERVER, "
-                "or run 'quiver login --token TOKEN SERVER'."
+                "or run 'quiver login SERVER'."
             )
         return Credentials(normalize_server(stored[0]), token or stored[1])
     server = normalize_server(server)
-    if token is None and stored is not None and normalize_server(stored[0]) == server:
-        token = stored[1]
+    if token is None:
+        stored = load_credentials(server)
+        token = stored[1] if stored is not None else None
     return Credentials(server, token)
 
 
@@ -223,7 +236,7 @@ class Client:
                 f"{where} redirects to {target}: use that address.", response.status_code
             )
         if response.status_code >= 400:
-            raise ClientError(_error_message(response), response.status_code)
+            raise ClientError(_error_message(response), response.status_code, _json(response))
         if not response.content:
             return None
         try:
@@ -234,12 +247,18 @@ class Client:
             ) from None
 
 
-def _error_message(response: httpx.Response) -> str:
-    """The server's ``{"message": ...}``, else the status line."""
+def _json(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object, or None."""
     try:
         data = response.json()
     except ValueError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("message"), str) and data["message"]:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _error_message(response: httpx.Response) -> str:
+    """The server's ``{"message": ...}``, else the status line."""
+    data = _json(response)
+    if data is not None and isinstance(data.get("message"), str) and data["message"]:
         return " ".join(str(data["message"]).split())
     return f"The server answered {response.status_code} {response.reason_phrase}".strip() + "."

@@ -1,59 +1,36 @@
-"""Where ``quiver login`` keeps the server and token between commands.
+"""Where ``quiver login`` keeps servers and tokens between commands.
 
-For now a JSON file ``$XDG_CONFIG_HOME/quiver/credentials.json`` (default
-``~/.config/quiver``), readable by its owner only. A later issue moves the token
-to the system keyring; callers use only the functions below, so only this module
-changes then.
+A thin layer over ``quiver_keyring.store`` (docs/credentials.md), the store the
+keyring backend reads too: tokens go to the system keyring when a real one
+works, otherwise into ``$XDG_CONFIG_HOME/quiver/credentials.json`` (mode 0600).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
-
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "quiver"
+from quiver_keyring import store
 
 
 def credentials_path() -> Path:
-    return config_dir() / "credentials.json"
+    return store.credentials_path()
 
 
-def save_credentials(server: str, token: str) -> Path:
-    """Store ``server`` and ``token`` (mode 0600, written whole or not at all)."""
-    path = credentials_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(path.name + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"server": server, "token": token}, handle)
-        handle.write("\n")
-    os.chmod(temporary, 0o600)  # in case the file existed with looser rights
-    os.replace(temporary, path)
-    return path
+def save_credentials(server: str, token: str, username: str | None = None) -> str:
+    """Keep ``token`` for ``server`` (now the default server); say where, for people.
+
+    Returns "the system keyring" or "file PATH".
+    """
+    where = store.save(server, token, username)
+    return "the system keyring" if where == "keyring" else f"file {credentials_path()}"
 
 
-def load_credentials() -> tuple[str, str] | None:
-    """The stored ``(server, token)``, or None when nothing (usable) is stored."""
-    try:
-        data = json.loads(credentials_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    server, token = data.get("server"), data.get("token")
-    if isinstance(server, str) and isinstance(token, str) and server and token:
-        return server, token
-    return None
+def load_credentials(server: str | None = None) -> tuple[str, str] | None:
+    """The stored ``(server, token)`` for ``server`` (default: the default server)."""
+    credential = store.load(server)
+    return None if credential is None else (credential.server, credential.token)
 
 
-def delete_credentials() -> bool:
-    """Forget the stored credentials; False if there were none."""
-    try:
-        credentials_path().unlink()
-    except FileNotFoundError:
-        return False
-    return True
+def delete_credentials(server: str | None = None) -> bool:
+    """Forget ``server`` (default: the default server); False if it was not stored."""
+    return store.remove(server)

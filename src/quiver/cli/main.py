@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from quiver.cli import server
-from quiver.cli.commands import feeds, login, orgs, permissions, projects, tokens, users
+from quiver.cli.commands import (
+    authenticate,
+    connect,
+    feeds,
+    login,
+    orgs,
+    packages,
+    permissions,
+    projects,
+    tokens,
+    users,
+)
 
 app = typer.Typer(
     name="quiver",
@@ -14,8 +25,9 @@ app = typer.Typer(
     add_completion=False,
 )
 server.register(app)
-for group in (login, orgs, projects, feeds, users, tokens, permissions):
+for group in (login, orgs, projects, feeds, users, tokens, permissions, authenticate, connect):
     group.register(app)
+packages.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

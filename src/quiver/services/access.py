@@ -81,6 +81,7 @@ class FeedInfo:
     name: str
     visibility: Visibility
     serial: int
+    readers_can_save: bool = False
 
     @property
     def ref(self) -> str:
@@ -96,6 +97,7 @@ class FeedInfo:
             name=feed.name,
             visibility=Visibility(feed.visibility),
             serial=feed.serial,
+            readers_can_save=feed.readers_can_save,
         )
 
 

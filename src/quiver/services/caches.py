@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from quiver.services.access import FeedInfo, Principal
+    from quiver.services.upstreams.service import UpstreamInfo
 
 V = TypeVar("V")
 
@@ -59,11 +60,14 @@ class AccessCache:
         self.feeds: TTLCache[FeedInfo] = TTLCache(ttl, max_entries)
         # (feed_id, user_id) -> (explicit role value, is member of the feed's org)
         self.roles: TTLCache[tuple[int, bool]] = TTLCache(ttl, max_entries)
+        # feed_id -> its upstream sources in order
+        self.upstreams: TTLCache[tuple[UpstreamInfo, ...]] = TTLCache(ttl, max_entries)
 
     def invalidate(self) -> None:
         self.tokens.clear()
         self.feeds.clear()
         self.roles.clear()
+        self.upstreams.clear()
 
 
 class PageCache:

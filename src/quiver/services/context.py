@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quiver.blobs import BlobStore
 from quiver.db.engine import SessionFactory
 from quiver.services.caches import AccessCache, PageCache
+from quiver.services.upstreams.cache import UpstreamCache
 from quiver.settings import Settings
 
 
@@ -22,3 +24,7 @@ class Context:
     pages: PageCache = field(default_factory=PageCache)
     # token ids used since the last flush; written off the request path
     token_usage: set[int] = field(default_factory=set)
+    # upstream fetching: one HTTP client for all upstreams, and their page cache;
+    # created by the app's lifespan (None in contexts that never fetch, e.g. the CLI)
+    http: httpx.AsyncClient | None = None
+    upstreams: UpstreamCache | None = None

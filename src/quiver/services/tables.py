@@ -2,12 +2,15 @@
 
 from quiver.db.base import Base
 from quiver.services.accounts.models import Token, TokenFeed, User
+from quiver.services.devicelogin.models import DeviceCode
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, OrgMember, Project
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
+from quiver.services.upstreams.models import Upstream
 
 __all__ = [
     "Base",
+    "DeviceCode",
     "Feed",
     "FeedRole",
     "File",
@@ -18,6 +21,7 @@ __all__ = [
     "Project",
     "Token",
     "TokenFeed",
+    "Upstream",
     "User",
     "Version",
 ]

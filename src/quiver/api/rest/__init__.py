@@ -2,13 +2,17 @@
 
 from fastapi import APIRouter
 
-from quiver.api.rest import feeds, health, orgs, tokens, users
+from quiver.api.rest import auth, connect, feeds, health, orgs, packages, tokens, upstreams, users
 
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(users.router)
+router.include_router(auth.router)
 router.include_router(tokens.router)
 router.include_router(orgs.router)
 router.include_router(feeds.mounted())
+router.include_router(connect.mounted())
+router.include_router(upstreams.mounted())
+router.include_router(packages.mounted())
 
 __all__ = ["router"]

@@ -20,12 +20,15 @@ from quiver.api.rest.schemas import (
     FeedUpdate,
     PermissionOut,
     PermissionPut,
+    UpstreamCreate,
 )
 from quiver.domain.roles import Role, Visibility
 from quiver.services.access import FeedRef
 from quiver.services.errors import Invalid
 from quiver.services.feeds import service as feeds
 from quiver.services.feeds.service import FeedDetails
+from quiver.services.upstreams import service as upstreams
+from quiver.services.upstreams.service import UpstreamSpec
 
 router = APIRouter(tags=["feeds"], responses=ERRORS)
 FEEDS = "/_apis/packaging/feeds"
@@ -69,8 +72,19 @@ def feed_out(request: Request, details: FeedDetails) -> FeedOut:
         visibility=feed.visibility,
         created_at=feed.created_at,
         your_role=details.role.label,
+        readers_can_save=feed.readers_can_save,
         index_url=f"{prefix}/simple/",
         upload_url=f"{prefix}/upload/",
+    )
+
+
+def spec_of(body: UpstreamCreate) -> UpstreamSpec:
+    return UpstreamSpec(
+        name=body.name,
+        url=body.url,
+        feed=body.feed,
+        username=body.username,
+        secret=body.password,
     )
 
 
@@ -86,15 +100,20 @@ async def list_feeds(ctx: ContextDep, principal: PrincipalDep, request: Request)
 async def create_feed(
     ctx: ContextDep, principal: PrincipalDep, request: Request, body: FeedCreate
 ) -> FeedOut:
-    """Create a feed (organization owners); its creator becomes its owner."""
+    """Create a feed (organization owners); its creator becomes its owner.
+
+    ``upstreams`` are checked first and created with the feed, in order.
+    """
     org, project = scope_of(request)
     visibility = Visibility.parse(body.visibility)
-    details = await feeds.create_feed(
+    details = await upstreams.create_feed_with_upstreams(
         ctx,
         principal,
         FeedRef(org, project, body.name),
         description=body.description,
         visibility=visibility,
+        readers_can_save=body.readers_can_save,
+        upstreams=[spec_of(item) for item in body.upstreams],
     )
     return feed_out(request, details)
 
@@ -111,7 +130,7 @@ async def show_feed(
 async def update_feed(
     ctx: ContextDep, principal: PrincipalDep, request: Request, ref: ManagedRefDep, body: FeedUpdate
 ) -> FeedOut:
-    """Change the description or visibility (feed owners)."""
+    """Change the description, visibility or readers_can_save (feed owners)."""
     given = body.model_fields_set
     details = await feeds.update_feed(
         ctx,
@@ -120,6 +139,7 @@ async def update_feed(
         description=body.description,
         visibility=None if body.visibility is None else Visibility.parse(body.visibility),
         clear_description="description" in given and body.description is None,
+        readers_can_save=body.readers_can_save,
     )
     return feed_out(request, details)
 
@@ -166,11 +186,16 @@ def _project(project: Annotated[str, Path(description="Project in the organizati
     """Declares ``{project}`` for the OpenAPI document."""
 
 
-def mounted() -> APIRouter:
-    """The feed routes under ``/{org}`` and under ``/{org}/{project}``."""
+def mount(routes: APIRouter) -> APIRouter:
+    """``routes`` under ``/{org}`` and under ``/{org}/{project}``."""
     outer = APIRouter()
-    outer.include_router(router, prefix="/{org}", dependencies=[Depends(_org)])
+    outer.include_router(routes, prefix="/{org}", dependencies=[Depends(_org)])
     outer.include_router(
-        router, prefix="/{org}/{project}", dependencies=[Depends(_org), Depends(_project)]
+        routes, prefix="/{org}/{project}", dependencies=[Depends(_org), Depends(_project)]
     )
     return outer
+
+
+def mounted() -> APIRouter:
+    """The feed routes under ``/{org}`` and under ``/{org}/{project}``."""
+    return mount(router)

@@ -53,6 +53,10 @@ class UserCreate(Request):
     is_admin: bool = False
 
 
+class PasswordPut(Request):
+    password: str = Field(description="8-1024 characters", repr=False)
+
+
 class UserOut(BaseModel):
     username: str
     is_admin: bool
@@ -153,11 +157,37 @@ class ProjectOut(BaseModel):
 # --- feeds -----------------------------------------------------------------------------------
 
 
+class UpstreamCreate(Request):
+    """An upstream source: an index by ``url`` (or ``pypi``), or a ``feed`` on this server."""
+
+    name: str = Field(examples=["pypi"])
+    url: str | None = Field(
+        default=None,
+        description="A PEP 503/691 simple index URL, or 'pypi' for the configured public index",
+        examples=["https://pypi.org/simple/"],
+    )
+    feed: str | None = Field(
+        default=None,
+        description="Another feed of this server: ORG/FEED@VIEW or ORG/PROJECT/FEED@VIEW",
+        examples=["acme/shared@local"],
+    )
+    username: str | None = Field(default=None, description="For an index that needs one")
+    password: str | None = Field(
+        default=None, description="For an index that needs one; never returned"
+    )
+
+
 class FeedCreate(Request):
     name: str = Field(examples=["libs"])
     description: str | None = None
     visibility: str = Field(
         default="private", description="private, organization or public", examples=["private"]
+    )
+    readers_can_save: bool = Field(
+        default=False, description="Readers too save packages from upstream sources"
+    )
+    upstreams: list[UpstreamCreate] = Field(
+        default_factory=list, description="Upstream sources, in order (at most 20)"
     )
 
 
@@ -166,6 +196,9 @@ class FeedUpdate(Request):
 
     description: str | None = None
     visibility: str | None = VISIBILITY_FIELD
+    readers_can_save: bool | None = Field(
+        default=None, description="Readers too save packages from upstream sources"
+    )
 
 
 class FeedOut(BaseModel):
@@ -177,6 +210,9 @@ class FeedOut(BaseModel):
     visibility: str
     created_at: datetime
     your_role: str = Field(description="The caller's effective role on the feed")
+    readers_can_save: bool = Field(
+        description="Whether readers (not only collaborators and up) save from upstream sources"
+    )
     index_url: str = Field(description="The pip/uv index URL (PEP 503/691)")
     upload_url: str = Field(description="The twine/uv publish URL")
 
@@ -188,3 +224,74 @@ class PermissionPut(Request):
 class PermissionOut(BaseModel):
     username: str
     role: str
+
+
+# --- upstream sources and packages ----------------------------------------------------------
+
+
+class UpstreamOut(BaseModel):
+    """An upstream source; its password is never shown."""
+
+    name: str
+    position: int = Field(description="1-based place in the feed's list")
+    kind: str = Field(description="index or feed")
+    url: str | None = Field(description="The index URL (kind index)")
+    feed: str | None = Field(
+        description="ORG/FEED@VIEW (kind feed)", examples=["acme/shared@local"]
+    )
+    username: str | None
+    has_credentials: bool
+    created_at: datetime
+
+
+class UpstreamMove(Request):
+    position: int = Field(description="The new 1-based place in the list", examples=[1])
+
+
+class UpstreamingPut(Request):
+    behavior: str = Field(
+        description="default (upstream versions hidden once a version is published here) "
+        "or allow-external-versions",
+        examples=["allow-external-versions"],
+    )
+
+
+class UpstreamingOut(BaseModel):
+    name: str
+    behavior: str
+
+
+class PackageOut(BaseModel):
+    name: str
+    normalized_name: str
+    versions: int
+    files: int
+    saved_files: int = Field(description="Files saved from upstream sources")
+    upstream_behavior: str
+
+
+class VersionFileOut(BaseModel):
+    filename: str
+    packagetype: str
+    size: int
+    sha256: str
+    origin: str = Field(description="local (published here) or upstream (saved)")
+    upstream: str | None = Field(description="The upstream source it was saved from")
+    source_url: str | None = Field(description="Where it was saved from")
+    uploaded_at: datetime = Field(description="When it was published or saved")
+    uploaded_by: str | None = Field(description="Who published it (local files)")
+
+
+class VersionOut(BaseModel):
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    files: list[VersionFileOut]
+
+
+class PackageVersionsOut(BaseModel):
+    feed: str
+    name: str
+    normalized_name: str
+    upstream_behavior: str
+    versions: list[VersionOut]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from quiver.api.deps import ContextDep, PrincipalDep
-from quiver.api.rest.schemas import CONFLICT, ERRORS, MeOut, UserCreate, UserOut
+from quiver.api.rest.schemas import CONFLICT, ERRORS, MeOut, PasswordPut, UserCreate, UserOut
 from quiver.services.accounts import service as accounts
 from quiver.services.accounts.models import User
+from quiver.services.accounts.passwords import set_password
 
 router = APIRouter(prefix="/_apis/users", tags=["users"], responses=ERRORS)
 
@@ -40,3 +41,15 @@ async def create_user(ctx: ContextDep, principal: PrincipalDep, body: UserCreate
     """Create a user (administrators). The user signs in with a token made for them."""
     user = await accounts.create_user(ctx, principal, body.username, admin=body.is_admin)
     return user_out(user)
+
+
+@router.put("/{username}/password", status_code=204)
+async def put_password(
+    ctx: ContextDep, principal: PrincipalDep, username: str, body: PasswordPut
+) -> Response:
+    """Set a user's password (administrators: anyone's; users: their own; 8-1024 characters).
+
+    The password signs the user in on the device-login page (``quiver login``).
+    """
+    await set_password(ctx, principal, username, body.password)
+    return Response(status_code=204)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from quiver.cli.client import feed_path, feeds_path, split_new_ref
+from quiver.cli.commands import upstreams
 from quiver.cli.commands._common import (
     EXIT_REFUSED,
     EXIT_USAGE,
@@ -34,6 +35,7 @@ SHOWN = [
     ("Description", "description"),
     ("Visibility", "visibility"),
     ("Your role", "your_role"),
+    ("Readers can save", "readers_can_save"),
     ("Created", "created_at"),
     ("Index URL", "index_url"),
     ("Upload URL", "upload_url"),
@@ -47,6 +49,24 @@ def create(
     visibility: Annotated[
         str, typer.Option(help="private, organization (every member reads) or public.")
     ] = "private",
+    upstream: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--upstream",
+            metavar="NAME=SOURCE",
+            help="An upstream source, in order (repeatable): NAME=URL, NAME=pypi, "
+            "NAME=ORG/FEED@VIEW, or pypi alone. Add sources that need a password "
+            "later with 'quiver feed upstream add'.",
+            show_default=False,
+        ),
+    ] = None,
+    readers_can_save: Annotated[
+        bool,
+        typer.Option(
+            "--readers-can-save/--no-readers-can-save",
+            help="Let readers, not only collaborators and up, save from upstream sources.",
+        ),
+    ] = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
@@ -57,9 +77,61 @@ def create(
     body: dict[str, Any] = {"name": name, "visibility": visibility}
     if description is not None:
         body["description"] = description
+    if readers_can_save:
+        body["readers_can_save"] = True
+    if upstream:
+        body["upstreams"] = [upstreams.parse_upstream_option(item) for item in upstream]
     with connect(server, token) as client:
         feed = client.post(scope + "/_apis/packaging/feeds", body)
+        added = client.get(feed_path(feed["ref"]) + "/upstreams") if upstream else []
     note(f"Created feed {feed['ref']}.")
+    for item in added:
+        note(f"Upstream source {item['position']}: {item['name']} ({item['url'] or item['feed']}).")
+    details(feed, SHOWN, as_json=as_json)
+
+
+@app.command("update")
+def update(
+    ref: FeedRefArg,
+    description: Annotated[
+        str | None,
+        typer.Option(help="What the feed holds ('' clears it).", show_default=False),
+    ] = None,
+    visibility: Annotated[
+        str | None,
+        typer.Option(help="private, organization or public.", show_default=False),
+    ] = None,
+    readers_can_save: Annotated[
+        bool | None,
+        typer.Option(
+            "--readers-can-save/--no-readers-can-save",
+            help="Whether readers, not only collaborators and up, save from upstream sources.",
+            show_default=False,
+        ),
+    ] = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a feed's description, visibility or readers-can-save setting (feed owners)."""
+    with guarded():
+        url = feed_path(ref)
+    body: dict[str, Any] = {}
+    if description is not None:
+        body["description"] = description or None
+    if visibility is not None:
+        body["visibility"] = visibility
+    if readers_can_save is not None:
+        body["readers_can_save"] = readers_can_save
+    if not body:
+        fail(
+            "Nothing to change: give --description, --visibility or "
+            "--readers-can-save/--no-readers-can-save.",
+            EXIT_USAGE,
+        )
+    with connect(server, token) as client:
+        feed = client.patch(url, body)
+    note(f"Updated feed {feed['ref']}.")
     details(feed, SHOWN, as_json=as_json)
 
 
@@ -112,6 +184,9 @@ def delete(
     with connect(server, token) as client:
         client.delete(url)
     note(f"Deleted feed {ref}.")
+
+
+app.add_typer(upstreams.app, name="upstream")
 
 
 def register(root: typer.Typer) -> None:

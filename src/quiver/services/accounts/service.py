@@ -141,6 +141,19 @@ async def create_token(
     return NewToken(secret=secret, token=row)
 
 
+def issue_token(
+    session: AsyncSession, user_id: int, *, name: str, scope: Scope, expires_in_days: int | None
+) -> NewToken:
+    """Add a new token for ``user_id`` to ``session``; the caller owns the transaction.
+
+    For use cases that decide on their own who gets a token (device login).
+    """
+    secret = new_token()
+    row = _token_row(user_id, name[:100], secret, scope, _expiry(expires_in_days))
+    session.add(row)
+    return NewToken(secret=secret, token=row)
+
+
 def _expiry(days: int | None) -> datetime | None:
     if days is None:
         return None

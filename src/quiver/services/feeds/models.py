@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quiver.db.base import Base, utcnow
@@ -33,6 +33,8 @@ class Feed(Base):
     visibility: Mapped[str] = mapped_column(String(16), default="private")
     serial: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether readers (not only collaborators and up) save from upstream sources.
+    readers_can_save: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class FeedRole(Base):

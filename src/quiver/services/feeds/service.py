@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -20,6 +20,7 @@ from quiver.services.errors import Conflict, Invalid, NotFound
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
+from quiver.services.upstreams.models import Upstream
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,14 @@ async def create_feed(
     *,
     description: str | None = None,
     visibility: Visibility = Visibility.PRIVATE,
+    readers_can_save: bool = False,
+    also: Callable[[AsyncSession, Feed], Awaitable[None]] | None = None,
 ) -> FeedDetails:
-    """Create a feed in an organization (or one of its projects); its creator owns it."""
+    """Create a feed in an organization (or one of its projects); its creator owns it.
+
+    ``also`` runs in the same transaction once the feed has its id (upstream
+    sources given at creation), so the feed and its settings appear together.
+    """
     _checked(validate_feed_name, ref.feed)
     _checked(validate_description, description)
     if ref.view is not None:
@@ -66,6 +73,7 @@ async def create_feed(
             path_key=ref.path_key,
             description=description,
             visibility=visibility.value,
+            readers_can_save=readers_can_save,
         )
         session.add(feed)
         try:
@@ -73,6 +81,8 @@ async def create_feed(
         except IntegrityError:
             raise Conflict(f"Feed {ref} already exists.") from None
         session.add(FeedRole(feed_id=feed.id, user_id=principal.require_user(), role=Role.OWNER))
+        if also is not None:
+            await also(session, feed)
         await session.commit()
     ctx.access.invalidate()
     return FeedDetails(feed, str(ref), org.name, project.name if project else None, Role.OWNER)
@@ -120,8 +130,9 @@ async def update_feed(
     description: str | None = None,
     visibility: Visibility | None = None,
     clear_description: bool = False,
+    readers_can_save: bool | None = None,
 ) -> FeedDetails:
-    """Change a feed's description or visibility (owners)."""
+    """Change a feed's description, visibility or ``readers_can_save`` (owners)."""
     info = await authorize(ctx, principal, ref, Role.OWNER)
     principal.require_scope(Scope.MANAGE)
     _checked(validate_description, description)
@@ -132,6 +143,8 @@ async def update_feed(
             feed.description = description
         if visibility is not None:
             feed.visibility = visibility.value
+        if readers_can_save is not None:
+            feed.readers_can_save = readers_can_save
     ctx.access.invalidate()
     return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
 
@@ -141,6 +154,12 @@ async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> None:
     info = await authorize(ctx, principal, ref, Role.OWNER)
     principal.require_scope(Scope.MANAGE)
     async with ctx.sessions() as session, session.begin():
+        # Feeds that had this one as an upstream source lose it (cascade): their
+        # pages change.
+        downstream = select(Upstream.feed_id).where(Upstream.source_feed_id == info.id)
+        await session.execute(
+            update(Feed).where(Feed.id.in_(downstream)).values(serial=Feed.serial + 1)
+        )
         await session.execute(delete(Feed).where(Feed.id == info.id))
     ctx.access.invalidate()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quiver.db.base import Base, utcnow
@@ -19,6 +19,11 @@ class Package(Base):
     name: Mapped[str] = mapped_column(String(200))
     normalized_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "default" (upstream versions hidden once a version is published here) or
+    # "allow-external-versions"; see docs/upstreams.md.
+    upstream_behavior: Mapped[str] = mapped_column(
+        String(32), default="default", server_default=text("'default'")
+    )
 
 
 class Version(Base):
@@ -65,6 +70,14 @@ class File(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "local" (published here) or "upstream" (saved from an upstream source, at
+    # ``uploaded_at``); the name and URL stay when the upstream is removed.
+    origin: Mapped[str] = mapped_column(String(16), default="local", server_default=text("'local'"))
+    upstream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("upstreams.id", ondelete="SET NULL"), default=None, index=True
+    )
+    upstream_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    source_url: Mapped[str | None] = mapped_column(String(2048), default=None)
 
 
 class FilenameRecord(Base):

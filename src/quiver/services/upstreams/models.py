@@ -1,0 +1,43 @@
+"""Table: the ordered upstream sources of a feed (see docs/upstreams.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quiver.db.base import Base, utcnow
+
+KIND_INDEX = "index"
+KIND_FEED = "feed"
+
+
+class Upstream(Base):
+    """One upstream source of a feed, at ``position`` (0-based, dense) in its list.
+
+    ``kind`` ``index``: any PEP 503/691 simple index at ``url`` (ending in ``/``),
+    with optional ``username``/``secret`` (the secret is never returned by any API).
+    ``kind`` ``feed``: another feed of this server, ``source_feed_id`` through
+    ``source_view``.
+    """
+
+    __tablename__ = "upstreams"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "name"),
+        UniqueConstraint("feed_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    username: Mapped[str | None] = mapped_column(String(255), default=None)
+    secret: Mapped[str | None] = mapped_column(String(1024), default=None)
+    source_feed_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), default=None, index=True
+    )
+    source_view: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
