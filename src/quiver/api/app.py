@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await start(settings)
         ctx.http = http = upstream_http_client(settings)
-        ctx.upstreams = upstreams = UpstreamCache(UpstreamClient(http, settings), settings)
+        ctx.fetcher = fetcher = UpstreamClient(http, settings)
+        ctx.upstreams = upstreams = UpstreamCache(fetcher, settings)
         app.state.ctx = ctx
         flusher = asyncio.create_task(_flush_forever(ctx))
         try:

@@ -15,7 +15,8 @@ behind any proxy prefix; the query string is kept.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Awaitable, Callable
+import hashlib
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -28,11 +29,13 @@ from quiver.api.errors import error_response
 from quiver.api.negotiation import VARY, NotAcceptable, accepts_gzip, etag_matches, negotiate
 from quiver.api.simple_files import send_file
 from quiver.api.simple_render import render_package, render_project_list
+from quiver.api.simple_upstream import send_upstream_file
 from quiver.domain.roles import Role, Visibility
 from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
 from quiver.services.context import Context
 from quiver.services.errors import NotFound
-from quiver.services.packages.index import list_package_names, package_files
+from quiver.services.packages.index import list_package_names
+from quiver.services.upstreams.listing import merged_package
 
 router = APIRouter(include_in_schema=False)
 SIMPLE = "/_packaging/{feed}/pypi/simple"
@@ -66,11 +69,14 @@ async def serve_page(
     page: str,
     format_param: str | None,
     render: Callable[[str], Awaitable[bytes | None]],
+    upstream_key: tuple[Hashable, ...] = (),
 ) -> Response:
     """Negotiate, then answer from the page cache (filling it with ``render`` on a miss).
 
     ``page`` is the cache's name for the page ("" for the list); ``render`` gets the
     body format and returns None when the page does not exist (404).
+    ``upstream_key`` names the upstream answers the page shows (part of the cache
+    key and the ETag).
     """
     try:
         rep = negotiate(request.headers.get("accept"), format_param)
@@ -80,7 +86,8 @@ async def serve_page(
         return response
     use_gzip = accepts_gzip(request.headers.get("accept-encoding"))
     encoding = "gzip" if use_gzip else "identity"
-    etag = f'"{feed.id}.{feed.serial}.{rep.tag}{".gz" if use_gzip else ""}"'
+    upstream = _short_digest(upstream_key) if upstream_key else ""
+    etag = f'"{feed.id}.{feed.serial}{upstream}.{rep.tag}{".gz" if use_gzip else ""}"'
     headers = {
         "ETag": etag,
         "Vary": VARY,
@@ -89,14 +96,14 @@ async def serve_page(
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    key = (feed.id, feed.serial, page, rep.body_format, encoding)
+    key = (feed.id, feed.serial, upstream_key, page, rep.body_format, encoding)
     body = ctx.pages.get(key)
     if body is None:
         plain = await render(rep.body_format)
         if plain is None:
             raise NotFound(f"Package {page} does not exist in feed {feed.ref}.")
         packed = gzip.compress(plain, mtime=0)
-        base = (feed.id, feed.serial, page, rep.body_format)
+        base = (feed.id, feed.serial, upstream_key, page, rep.body_format)
         ctx.pages.put((*base, "identity"), plain)
         ctx.pages.put((*base, "gzip"), packed)
         body = packed if use_gzip else plain
@@ -105,6 +112,10 @@ async def serve_page(
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
     return Response(b"" if request.method == "HEAD" else body, headers=headers)
+
+
+def _short_digest(key: tuple[Hashable, ...]) -> str:
+    return "." + hashlib.blake2b(repr(key).encode(), digest_size=6).hexdigest()
 
 
 @router.api_route(SIMPLE, methods=GET_HEAD)
@@ -152,11 +163,13 @@ async def package_page(
     if normalized != name:
         return redirect(request, f"../{quote(normalized, safe='')}/")
 
+    merged = await merged_package(ctx, feed, normalized)
+
     async def render(body_format: str) -> bytes | None:
-        listing = await package_files(ctx, feed, normalized)
+        listing = merged.listing
         return None if listing is None else render_package(listing, body_format)
 
-    return await serve_page(request, ctx, feed, normalized, format_param, render)
+    return await serve_page(request, ctx, feed, normalized, format_param, render, merged.key)
 
 
 @router.api_route(SIMPLE + "/{name}/{filename}", methods=GET_HEAD)
@@ -173,4 +186,7 @@ async def download(
     normalized = canonicalize_name(name)
     if normalized != name:
         return redirect(request, f"../{quote(normalized, safe='')}/{quote(filename, safe='+!')}")
-    return await send_file(request, ctx, feed, normalized, filename)
+    response = await send_file(request, ctx, feed, normalized, filename)
+    if response is None:
+        response = await send_upstream_file(request, ctx, principal, feed, normalized, filename)
+    return response

@@ -86,19 +86,23 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 async def send_file(
     request: Request, ctx: Context, feed: FeedInfo, normalized: str, filename: str
-) -> Response:
-    """Answer a download of ``filename`` (or its ``.metadata``) of package ``normalized``."""
+) -> Response | None:
+    """Answer a download of ``filename`` (or its ``.metadata``) of package ``normalized``.
+
+    None when the feed itself does not hold the file (it may be upstream).
+    """
     is_metadata = filename.endswith(METADATA_SUFFIX)
     dist = filename.removesuffix(METADATA_SUFFIX) if is_metadata else filename
     record = await find_file(ctx, feed, normalized, dist)
-    if record is None or (is_metadata and not record.has_metadata):
-        raise NotFound(f"File {filename} does not exist in package {normalized}.")
+    if record is None:
+        return None
     if is_metadata:
-        assert record.metadata_blob_key is not None
-        assert record.metadata_sha256 is not None
+        if record.metadata_blob_key is None or record.metadata_sha256 is None:
+            raise NotFound(f"File {filename} does not exist in package {normalized}.")
         key, sha256 = record.metadata_blob_key, record.metadata_sha256
         size = record.metadata_size
     else:
+        assert record.blob_key is not None
         key, sha256, size = record.blob_key, record.sha256, record.size
     etag = f'"{sha256}"'
     headers = {

@@ -32,7 +32,7 @@ API_VERSION = "1.1"
 _HEAD = (
     "<!DOCTYPE html>\n<html>\n  <head>\n"
     f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
-    "    <title>{title}</title>\n  </head>\n  <body>\n"
+    "{meta}    <title>{title}</title>\n  </head>\n  <body>\n"
 )
 _TAIL = "  </body>\n</html>\n"
 
@@ -59,7 +59,7 @@ def _dumps(document: dict[str, Any]) -> bytes:
 
 
 def project_list_html(names: Sequence[PackageName]) -> bytes:
-    lines = [_HEAD.format(title="Simple index")]
+    lines = [_HEAD.format(title="Simple index", meta="")]
     lines.extend(
         f'    <a href="{escape(package_href(p.normalized))}">{escape(p.name)}</a><br/>\n'
         for p in names
@@ -91,9 +91,18 @@ def _anchor(file: FileRecord) -> str:
     return f"    <a {' '.join(attrs)}>{escape(file.filename)}</a><br/>\n"
 
 
+def _pep708_meta(listing: PackageListing) -> str:
+    """PEP 708 ``pypi:tracks`` / ``pypi:alternate-locations`` meta elements."""
+    pairs = [("tracks", url) for url in listing.tracks]
+    pairs += [("alternate-locations", url) for url in listing.alternate_locations]
+    return "".join(
+        f'    <meta name="pypi:{name}" content="{escape(url)}">\n' for name, url in pairs
+    )
+
+
 def package_html(listing: PackageListing) -> bytes:
     title = escape(f"Links for {listing.normalized}")
-    lines = [_HEAD.format(title=title), f"    <h1>{title}</h1>\n"]
+    lines = [_HEAD.format(title=title, meta=_pep708_meta(listing)), f"    <h1>{title}</h1>\n"]
     lines.extend(_anchor(file) for file in listing.files)
     lines.append(_TAIL)
     return "".join(lines).encode("utf-8")
@@ -112,8 +121,10 @@ def _file_object(file: FileRecord) -> dict[str, Any]:
     }
     if file.requires_python:
         obj["requires-python"] = file.requires_python
-    obj["size"] = file.size
-    obj["upload-time"] = upload_time(file.uploaded_at)
+    if file.size is not None:
+        obj["size"] = file.size
+    if file.uploaded_at is not None:
+        obj["upload-time"] = upload_time(file.uploaded_at)
     obj["yanked"] = (file.yanked_reason or True) if file.yanked else False
     obj["core-metadata"] = metadata
     obj["dist-info-metadata"] = metadata
@@ -121,14 +132,17 @@ def _file_object(file: FileRecord) -> dict[str, Any]:
 
 
 def package_json(listing: PackageListing) -> bytes:
-    return _dumps(
-        {
-            "meta": {"api-version": API_VERSION},
-            "name": listing.normalized,
-            "versions": list(listing.versions),
-            "files": [_file_object(file) for file in listing.files],
-        }
-    )
+    document: dict[str, Any] = {
+        "meta": {"api-version": API_VERSION},
+        "name": listing.normalized,
+        "versions": list(listing.versions),
+        "files": [_file_object(file) for file in listing.files],
+    }
+    if listing.tracks:
+        document["tracks"] = list(listing.tracks)
+    if listing.alternate_locations:
+        document["alternate-locations"] = list(listing.alternate_locations)
+    return _dumps(document)
 
 
 def render_project_list(names: Sequence[PackageName], body_format: str) -> bytes:

@@ -7,6 +7,7 @@ PEP 440 order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,31 +35,67 @@ class FileRecord:
     filename: str
     version: str
     packagetype: str
-    size: int
+    size: int | None
     sha256: str
-    blob_key: str
+    blob_key: str | None
     requires_python: str | None
     yanked: bool
     yanked_reason: str | None
-    uploaded_at: datetime
+    uploaded_at: datetime | None
     metadata_sha256: str | None = None
     metadata_blob_key: str | None = None
     metadata_size: int | None = None
+    # "local" (published), "upstream" (saved), or "remote" (only at an upstream, not
+    # saved yet: no blob; ``blob_key`` is None)
+    origin: str = "local"
 
     @property
     def has_metadata(self) -> bool:
         """Whether the core metadata is served separately (PEP 658)."""
-        return self.metadata_sha256 is not None and self.metadata_blob_key is not None
+        return self.metadata_sha256 is not None and (
+            self.metadata_blob_key is not None or self.origin == "remote"
+        )
 
 
 @dataclass(frozen=True)
 class PackageListing:
-    """A package page's content: the package, its versions and its files."""
+    """A package page's content: the package, its versions and its files.
+
+    ``tracks`` and ``alternate_locations`` are PEP 708 metadata for pages that show
+    files of an upstream index.
+    """
 
     name: str
     normalized: str
     versions: tuple[str, ...]
     files: tuple[FileRecord, ...]
+    tracks: tuple[str, ...] = ()
+    alternate_locations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalPackage:
+    """What a feed itself holds of a name: its files (published and saved) and settings.
+
+    ``published`` says a version of it was ever published here (the
+    dependency-confusion guard); ``upstream_behavior`` is the owner's choice.
+    """
+
+    normalized: str
+    listing: PackageListing | None
+    published: bool
+    upstream_behavior: str
+
+
+def sorted_listing(name: str, normalized: str, records: Iterable[FileRecord]) -> PackageListing:
+    """A listing of ``records`` in PEP 440 order, with its versions."""
+    ordered = sorted(records, key=lambda r: (version_key(r.version), r.filename))
+    versions: dict[str, None] = {}
+    for record in ordered:
+        versions.setdefault(record.version, None)
+    return PackageListing(
+        name=name, normalized=normalized, versions=tuple(versions), files=tuple(ordered)
+    )
 
 
 def version_key(text: str) -> tuple[int, PEP440Version | str]:
@@ -100,19 +137,30 @@ async def package_files(
         rows = (await session.execute(query)).all()
     if not rows:
         return None
-    records = sorted(
-        (_record(version, file) for _name, version, file in rows),
-        key=lambda r: (version_key(r.version), r.filename),
+    records = (_record(version, file) for _name, version, file in rows)
+    return sorted_listing(rows[0][0], normalized_name, records)
+
+
+async def local_package(ctx: Context, feed: FeedInfo, normalized_name: str) -> LocalPackage:
+    """The feed's own state for a name, cached per feed serial (no SQL on a hit)."""
+    key = ("local", feed.id, feed.serial, normalized_name)
+    cached = ctx.listings.get(key)
+    if cached is not None:
+        return cached
+    query = select(Package.published_at, Package.upstream_behavior).where(
+        Package.feed_id == feed.id, Package.normalized_name == normalized_name
     )
-    versions: dict[str, None] = {}
-    for record in records:
-        versions.setdefault(record.version, None)
-    return PackageListing(
-        name=rows[0][0],
+    async with ctx.sessions() as session:
+        row = (await session.execute(query)).first()
+    listing = await package_files(ctx, feed, normalized_name) if row is not None else None
+    state = LocalPackage(
         normalized=normalized_name,
-        versions=tuple(versions),
-        files=tuple(records),
+        listing=listing,
+        published=row is not None and row[0] is not None,
+        upstream_behavior=row[1] if row is not None else "default",
     )
+    ctx.listings.put(key, state)
+    return state
 
 
 async def find_file(
@@ -153,15 +201,19 @@ def _record(version: Version, file: File) -> FileRecord:
         metadata_sha256=file.metadata_sha256,
         metadata_blob_key=file.metadata_blob_key,
         metadata_size=file.metadata_size,
+        origin=file.origin,
     )
 
 
 __all__ = [
     "FileRecord",
+    "LocalPackage",
     "PackageListing",
     "PackageName",
     "find_file",
     "list_package_names",
+    "local_package",
     "package_files",
+    "sorted_listing",
     "version_key",
 ]

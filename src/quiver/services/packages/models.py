@@ -24,6 +24,10 @@ class Package(Base):
     upstream_behavior: Mapped[str] = mapped_column(
         String(32), default="default", server_default=text("'default'")
     )
+    # When a version of it was first *published* here (None while it only has files
+    # saved from upstreams). Never cleared: the dependency-confusion guard holds
+    # even after every published version is deleted.
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Version(Base):

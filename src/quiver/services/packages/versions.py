@@ -20,9 +20,7 @@ from quiver.services.context import Context
 from quiver.services.errors import NotFound
 from quiver.services.packages.index import version_key
 from quiver.services.packages.models import File, Package, Version
-
-ORIGIN_LOCAL = "local"
-ORIGIN_UPSTREAM = "upstream"
+from quiver.services.packages.records import ORIGIN_LOCAL, ORIGIN_UPSTREAM
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,191 @@
+"""Storing a checked distribution file: blobs first, then rows, for publish and save alike.
+
+``check_distribution`` runs the archive and metadata rules on a staged file;
+``store_blobs`` puts the file (and a wheel's METADATA, for PEP 658) in the blob
+store; ``record_file`` writes package, version and file rows in one transaction;
+``forget_blobs`` removes blobs no row refers to when recording fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+
+from packaging.metadata import Metadata
+from packaging.utils import canonicalize_version
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quiver.blobs import blob_key
+from quiver.db.base import utcnow
+from quiver.domain.distributions import DistFilename, check_agreement, parse_metadata
+from quiver.services.access import FeedInfo
+from quiver.services.context import Context
+from quiver.services.feeds.service import bump_serial
+from quiver.services.packages.archives import read_core_metadata
+from quiver.services.packages.models import File, FilenameRecord, Package, Version
+from quiver.services.packages.staging import StagedFile
+
+ORIGIN_LOCAL = "local"
+ORIGIN_UPSTREAM = "upstream"
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A staged file that passed every archive and metadata rule, ready to store."""
+
+    file: StagedFile
+    dist: DistFilename
+    metadata: Metadata
+    raw_metadata: bytes
+
+    @property
+    def metadata_sha256(self) -> str:
+        return hashlib.sha256(self.raw_metadata).hexdigest()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a file came from: published by a user, or saved from an upstream source."""
+
+    origin: str = ORIGIN_LOCAL
+    uploaded_by: int | None = None
+    upstream_id: int | None = None
+    upstream_name: str | None = None
+    source_url: str | None = None
+
+
+async def check_distribution(
+    ctx: Context,
+    staged: StagedFile,
+    dist: DistFilename,
+    form_name: str | None = None,
+    form_version: str | None = None,
+) -> CheckedFile:
+    """Read and validate the core metadata; raises DomainError with the reason."""
+    raw = await asyncio.to_thread(
+        read_core_metadata, staged.path, dist, ctx.settings.max_metadata_bytes
+    )
+    metadata = parse_metadata(raw)
+    check_agreement(dist, metadata, form_name, form_version)
+    return CheckedFile(staged, dist, metadata, raw)
+
+
+async def store_blobs(ctx: Context, checked: CheckedFile) -> tuple[str, str | None]:
+    """Move the staged file into the blob store (and a wheel's METADATA beside it)."""
+    file_key = blob_key(checked.file.sha256, checked.dist.filename)
+    metadata_key = None
+    if checked.dist.is_wheel:
+        metadata_key = blob_key(checked.metadata_sha256, checked.dist.filename + ".metadata")
+        await ctx.blobs.put_bytes(metadata_key, checked.raw_metadata)
+    await ctx.blobs.put_file(file_key, checked.file.path)
+    return file_key, metadata_key
+
+
+async def record_file(
+    session: AsyncSession,
+    feed: FeedInfo,
+    checked: CheckedFile,
+    keys: tuple[str, str | None],
+    provenance: Provenance,
+) -> File:
+    """Add package, version and file rows (and, when published, the filename record).
+
+    Flushes but does not commit: the caller owns the transaction. A filename that
+    exists raises IntegrityError from the flush.
+    """
+    meta, staged = checked.metadata, checked.file
+    file_key, metadata_key = keys
+    package = await package_row(session, feed, meta.name, checked.dist.name)
+    published = provenance.origin == ORIGIN_LOCAL
+    if published and package.published_at is None:
+        package.published_at = utcnow()
+    version = await version_row(session, package, meta)
+    row = File(
+        feed_id=feed.id,
+        version_id=version.id,
+        filename=checked.dist.filename,
+        packagetype=checked.dist.kind,
+        size=staged.size,
+        sha256=staged.sha256,
+        md5=staged.md5,
+        blake2_256=staged.blake2_256,
+        blob_key=file_key,
+        requires_python=str(meta.requires_python) if meta.requires_python else None,
+        metadata_sha256=checked.metadata_sha256 if metadata_key else None,
+        metadata_blob_key=metadata_key,
+        metadata_size=len(checked.raw_metadata) if metadata_key else None,
+        uploaded_by=provenance.uploaded_by,
+        origin=provenance.origin,
+        upstream_id=provenance.upstream_id,
+        upstream_name=provenance.upstream_name,
+        source_url=provenance.source_url,
+    )
+    session.add(row)
+    if published:
+        session.add(
+            FilenameRecord(
+                feed_id=feed.id,
+                filename=checked.dist.filename,
+                filename_key=checked.dist.filename.casefold(),
+                sha256=staged.sha256,
+            )
+        )
+    await bump_serial(session, feed.id)
+    await session.flush()
+    return row
+
+
+async def package_row(session: AsyncSession, feed: FeedInfo, name: str, normalized: str) -> Package:
+    """The feed's package of that name, created if needed (safe against a racing insert)."""
+    query = select(Package).where(Package.feed_id == feed.id, Package.normalized_name == normalized)
+    package = await session.scalar(query)
+    if package is not None:
+        return package
+    try:
+        async with session.begin_nested():
+            package = Package(feed_id=feed.id, name=name, normalized_name=normalized)
+            session.add(package)
+    except IntegrityError:
+        package = await session.scalar(query)
+        assert package is not None
+    return package
+
+
+async def version_row(session: AsyncSession, package: Package, meta: Metadata) -> Version:
+    """The package's version of that (PEP 440 normalized) number, created if needed."""
+    canonical = canonicalize_version(meta.version, strip_trailing_zero=False)
+    query = select(Version).where(Version.package_id == package.id, Version.canonical == canonical)
+    version = await session.scalar(query)
+    if version is not None:
+        return version
+    try:
+        async with session.begin_nested():
+            version = Version(
+                package_id=package.id,
+                version=str(meta.version),
+                canonical=canonical,
+                summary=(meta.summary or None) and meta.summary[:512],
+            )
+            session.add(version)
+    except IntegrityError:
+        version = await session.scalar(query)
+        assert version is not None
+    return version
+
+
+async def forget_blobs(ctx: Context, *keys: str | None) -> None:
+    """Delete blobs no row refers to (content-addressed blobs may be shared)."""
+    async with ctx.sessions() as session:
+        for key in keys:
+            if key is None:
+                continue
+            used = await session.scalar(
+                select(func.count())
+                .select_from(File)
+                .where((File.blob_key == key) | (File.metadata_blob_key == key))
+            )
+            if not used:
+                await ctx.blobs.delete(key)

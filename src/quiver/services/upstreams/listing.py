@@ -1,0 +1,216 @@
+"""What a package page shows once upstream sources are taken into account.
+
+The feed's own files (published and saved) always show. For a name never
+published here, the files of the first upstream, in order, that has the name
+show too (a saved copy wins over the upstream's entry of the same filename).
+Once a version of the name is published here, upstream files are hidden unless
+the package's upstream behaviour is ``allow-external-versions``: the
+dependency-confusion guard.
+
+``MergedPackage.key`` names the upstream answers a listing was built from, so a
+rendered page can be cached under it and is rebuilt when an answer changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from quiver.domain.distributions import parse_filename
+from quiver.domain.errors import DomainError
+from quiver.domain.names import split_feed_ref
+from quiver.services.access import FeedInfo, FeedRef, resolve_feed
+from quiver.services.context import Context
+from quiver.services.packages.index import (
+    FileRecord,
+    LocalPackage,
+    PackageListing,
+    local_package,
+    sorted_listing,
+)
+from quiver.services.upstreams.client import IndexSource
+from quiver.services.upstreams.errors import UpstreamError
+from quiver.services.upstreams.models import KIND_INDEX
+from quiver.services.upstreams.remote import RemoteFile
+from quiver.services.upstreams.service import UpstreamInfo, feed_upstreams
+
+log = logging.getLogger("quiver.upstreams")
+ALLOW_EXTERNAL = "allow-external-versions"
+REMOTE = "remote"
+
+
+@dataclass(frozen=True)
+class RemoteSource:
+    """Where a file that is only upstream comes from.
+
+    ``remote`` is set for an index upstream; ``source_feed`` and ``record`` for a
+    feed on this server. ``record`` is the entry the page shows (its sha256 is what
+    the saved bytes must match).
+    """
+
+    upstream: UpstreamInfo
+    record: FileRecord
+    remote: RemoteFile | None = None
+    source_feed: FeedInfo | None = None
+
+    @property
+    def source_url(self) -> str:
+        if self.remote is not None:
+            return self.remote.url
+        assert self.source_feed is not None
+        return f"{self.upstream.location}/{self.record.filename}"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One upstream's contribution: its files for the name, and what identifies it."""
+
+    key: Hashable
+    files: tuple[RemoteSource, ...] = ()
+    page_url: str | None = None
+
+
+@dataclass(frozen=True)
+class MergedPackage:
+    """A package page's content with upstream files, and where those come from."""
+
+    local: LocalPackage
+    listing: PackageListing | None
+    remote_files: Mapping[str, RemoteSource] = field(default_factory=dict)
+    key: tuple[Hashable, ...] = ()
+
+
+def shows_upstream(local: LocalPackage) -> bool:
+    """The dependency-confusion guard: published names hide upstream versions by default."""
+    return not local.published or local.upstream_behavior == ALLOW_EXTERNAL
+
+
+async def merged_package(ctx: Context, feed: FeedInfo, normalized: str) -> MergedPackage:
+    """The feed's files for ``normalized`` plus, where the rules allow, the first upstream's."""
+    local = await local_package(ctx, feed, normalized)
+    if not shows_upstream(local):
+        return MergedPackage(local, local.listing)
+    keys: list[Hashable] = []
+    for upstream in await feed_upstreams(ctx, feed.id):
+        answer = await _ask(ctx, upstream, normalized)
+        keys.append(answer.key)
+        if answer.files:
+            return _merge(local, normalized, answer, tuple(keys))
+    return MergedPackage(local, local.listing, key=tuple(keys))
+
+
+def _merge(
+    local: LocalPackage, normalized: str, answer: _Answer, key: tuple[Hashable, ...]
+) -> MergedPackage:
+    own = local.listing.files if local.listing else ()
+    have = {record.filename for record in own}
+    remote = {s.record.filename: s for s in answer.files if s.record.filename not in have}
+    name = local.listing.name if local.listing else normalized
+    listing = sorted_listing(name, normalized, [*own, *(s.record for s in remote.values())])
+    if answer.page_url and remote:
+        # PEP 708: a name never published here tracks the upstream's project; a
+        # published one whose owner allows external versions has it as an alternate.
+        if local.published:
+            listing = replace(listing, alternate_locations=(answer.page_url,))
+        else:
+            listing = replace(listing, tracks=(answer.page_url,))
+    return MergedPackage(local, listing, remote, key)
+
+
+async def _ask(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _Answer:
+    """One upstream's files for the name; a failing upstream contributes nothing."""
+    try:
+        if upstream.kind == KIND_INDEX:
+            return await _ask_index(ctx, upstream, normalized)
+        return await _ask_feed(ctx, upstream, normalized)
+    except UpstreamError as err:
+        log.warning(
+            "upstream %s of feed %s failed for %s: %s",
+            upstream.name,
+            upstream.feed_id,
+            normalized,
+            err,
+        )
+        return _Answer(key=("failed", upstream.id))
+
+
+def index_source(upstream: UpstreamInfo) -> IndexSource:
+    """The fetcher's view of an index upstream (URL and credentials)."""
+    assert upstream.url is not None
+    return IndexSource(upstream.url, upstream.username, upstream.secret)
+
+
+async def _ask_index(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _Answer:
+    assert ctx.upstreams is not None
+    result = await ctx.upstreams.get_page(index_source(upstream), normalized)
+    key = ("index", upstream.id, result.serial)
+    if result.page is None:
+        return _Answer(key=key)
+    files = tuple(
+        RemoteSource(upstream, record, remote=remote)
+        for remote in result.page.files
+        if (record := remote_record(remote)) is not None
+    )
+    return _Answer(key=key, files=files, page_url=result.page.page_url)
+
+
+async def _ask_feed(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _Answer:
+    assert upstream.source_ref is not None
+    org, project, name, _view = split_feed_ref(upstream.source_ref)
+    source = await resolve_feed(ctx, FeedRef(org, project, name))
+    if source is None:
+        return _Answer(key=("gone", upstream.id))
+    theirs = await local_package(ctx, source, normalized)
+    key = ("feed", upstream.id, source.id, source.serial)
+    if theirs.listing is None:
+        return _Answer(key=key)
+    files = tuple(
+        RemoteSource(upstream, _as_remote(record), source_feed=source)
+        for record in theirs.listing.files
+        if record.origin != REMOTE
+    )
+    return _Answer(key=key, files=files)
+
+
+def _as_remote(record: FileRecord) -> FileRecord:
+    return replace(record, origin=REMOTE)
+
+
+def remote_record(remote: RemoteFile) -> FileRecord | None:
+    """An upstream file as an index entry; None when it cannot be offered safely.
+
+    Files without a sha256 are left out: a saved copy must be checked against it.
+    """
+    sha256 = remote.hashes.get("sha256")
+    if sha256 is None:
+        return None
+    try:
+        dist = parse_filename(remote.filename)
+    except DomainError:
+        return None
+    yanked = remote.yanked is not False
+    return FileRecord(
+        filename=remote.filename,
+        version=str(dist.version),
+        packagetype=dist.kind,
+        size=remote.size,
+        sha256=sha256,
+        blob_key=None,
+        requires_python=remote.requires_python,
+        yanked=yanked,
+        yanked_reason=remote.yanked if isinstance(remote.yanked, str) else None,
+        uploaded_at=_parse_time(remote.upload_time),
+        metadata_sha256=(remote.core_metadata or {}).get("sha256"),
+        origin=REMOTE,
+    )
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
