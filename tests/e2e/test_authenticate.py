@@ -14,19 +14,18 @@ import shlex
 import stat
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from packaging.version import Version
 
 from tests.support import rest
+from tests.support.cli import QUIVER, run_many, run_quiver
 from tests.support.dists import build_wheel
 from tests.support.server import LiveServer, live_server
 from tests.support.venvs import client_env, make_venv, run, uv_binary
 
 pytestmark = pytest.mark.e2e
-QUIVER = Path(sys.executable).with_name("quiver")
 TWINE = Path(sys.executable).with_name("twine")
 # `make test` installs poetry in a venv of its own, .venv/tools/poetry-VERSION (the Makefile).
 TOOLS = Path(sys.executable).parents[1] / "tools"
@@ -89,17 +88,6 @@ def bash(script: str, env: dict[str, str], *, check: bool = True) -> tuple[int, 
     return done.returncode, done.stdout, done.stderr
 
 
-def quiver(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    done = run([QUIVER, *args], env=env, check=False)
-    return done.returncode, done.stdout, done.stderr
-
-
-def many(*calls: tuple[list[str], dict[str, str]]) -> list[tuple[int, str, str]]:
-    """Independent ``quiver`` invocations at once (each takes a second to start)."""
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(lambda call: quiver(*call[0], env=call[1]), calls))
-
-
 def index(server: LiveServer, ref: str, token: str, user: str = "alice") -> str:
     return server.index_url(ref, token).replace("//user:", f"//{user}:")
 
@@ -159,7 +147,7 @@ def test_ci_formats(server: LiveServer, alice: str, tmp_path: Path) -> None:
     github_env = tmp_path / "github_env"
     github_env.write_text("PIP_INDEX_URL=https://earlier.example/simple/\n")
     env = env_for(server, alice, tmp_path, GITHUB_ENV=str(github_env))
-    code, out, err = quiver("pip-authenticate", "--format", "github", LIBS, EXTRA, env=env)
+    code, out, err = run_quiver(["pip-authenticate", "--format", "github", LIBS, EXTRA], env)
     assert code == 0, err
     assert out.splitlines() == [
         f"::add-mask::{alice}",
@@ -178,17 +166,17 @@ def test_ci_formats(server: LiveServer, alice: str, tmp_path: Path) -> None:
     venv = make_venv(tmp_path / "github")
     venv.pip("install", "app-one", env=client_env(step))
     assert venv.installed()["dep-two"] == "0.3"
-    code, _, err = quiver(
-        "pip-authenticate", "--format", "github", LIBS, env=env_for(server, alice, tmp_path)
+    code, _, err = run_quiver(
+        ["pip-authenticate", "--format", "github", LIBS], env_for(server, alice, tmp_path)
     )
     assert code == 2 and "GITHUB_ENV" in err
 
     forms = ("azure-pipelines", "json", "dotenv")
-    azure_run, json_run, dotenv_run = many(
+    azure_run, json_run, dotenv_run = run_many(
         *[(["pip-authenticate", "--format", form, LIBS, EXTRA], env) for form in forms]
     )
-    assert azure_run[0] == 0, azure_run
-    lines = azure_run[1].splitlines()
+    assert azure_run.code == 0, azure_run
+    lines = azure_run.out.splitlines()
     assert lines[0] == f"##vso[task.setsecret]{alice}"
     assert lines[1:3] == [f"##vso[task.setsecret]{ours}", f"##vso[task.setsecret]{extra}"]
     pattern = re.compile(r"##vso\[task\.setvariable variable=(\w+)\](.*)")
@@ -204,8 +192,8 @@ def test_ci_formats(server: LiveServer, alice: str, tmp_path: Path) -> None:
     uv_venv = make_venv(tmp_path / "azure", with_pip=False)
     uv_venv.uv_pip("install", "app-one", env=client_env(azure))
     assert uv_venv.installed()["dep-two"] == "0.3"
-    assert json.loads(json_run[1]) == azure
-    assert dotenv_run[1].splitlines() == [f"{name}={value}" for name, value in azure.items()]
+    assert json_run.json() == azure
+    assert dotenv_run.out.splitlines() == [f"{name}={value}" for name, value in azure.items()]
 
 
 def test_mistakes_fail_early(server: LiveServer, alice: str, tmp_path: Path) -> None:
@@ -218,16 +206,16 @@ def test_mistakes_fail_early(server: LiveServer, alice: str, tmp_path: Path) -> 
         (["--format", "yaml", LIBS], 2, "yaml"),
     ]
     anonymous = env_for(server, None, tmp_path)
-    results = many(
+    results = run_many(
         *[(["pip-authenticate", *args], env) for args, _, _ in cases],
         (["pip-authenticate", LIBS], anonymous),
     )
     for (_, code, fragment), result in zip(cases, results[:-1], strict=True):
-        assert result[0] == code, result
-        assert fragment.lower() in result[2].lower(), result
-        assert result[1] == ""
-    assert results[-1][0] == 1, results[-1]
-    assert "authentication required" in results[-1][2].lower()
+        assert result.code == code, result
+        assert fragment.lower() in result.err.lower(), result
+        assert result.out == ""
+    assert results[-1].code == 1, results[-1]
+    assert "authentication required" in results[-1].err.lower()
 
 
 def test_service_connection(server: LiveServer, alice: str, tmp_path: Path) -> None:
@@ -241,8 +229,8 @@ def test_service_connection(server: LiveServer, alice: str, tmp_path: Path) -> N
         'password_env = "PARTNER_TOKEN"\n'
     )
     env = env_for(server, alice, tmp_path, PARTNER_TOKEN=bob)
-    code, out, err = quiver(
-        "pip-authenticate", LIBS, "--service-connection", "partner", "--format", "json", env=env
+    code, out, err = run_quiver(
+        ["pip-authenticate", LIBS, "--service-connection", "partner", "--format", "json"], env
     )
     assert code == 0, err
     partner = index(server, EXTRA, bob, user="ci")
@@ -259,10 +247,10 @@ def test_service_connection(server: LiveServer, alice: str, tmp_path: Path) -> N
         (["--service-connection", "other"], "no service connection 'other'"),
         (["--service-connection", "partner", "--connections", elsewhere], "no connections file"),
     ]
-    results = many(*[(["pip-authenticate", LIBS, *args], unset) for args, _ in cases])
+    results = run_many(*[(["pip-authenticate", LIBS, *args], unset) for args, _ in cases])
     for (_, fragment), result in zip(cases, results, strict=True):
-        assert result[0] == 2, result
-        assert fragment.lower() in result[2].lower(), result
+        assert result.code == 2, result
+        assert fragment.lower() in result.err.lower(), result
 
 
 def test_twine_authenticate_then_twine_uploads(
@@ -288,7 +276,7 @@ def test_twine_authenticate_then_twine_uploads(
         assert admin.get(server.index_url(LIBS) + "ci-built/").status_code == 200
 
     # The next run erases what this one wrote.
-    code, out, err = quiver("twine-authenticate", LIBS, env={**env, "PYPIRC_PATH": str(first)})
+    code, out, err = run_quiver(["twine-authenticate", LIBS], {**env, "PYPIRC_PATH": str(first)})
     assert code == 0, err
     second = Path(out.strip().partition("=")[2].strip("'"))
     assert second.exists()
@@ -296,21 +284,21 @@ def test_twine_authenticate_then_twine_uploads(
     assert not first.parent.exists()
     assert f"removed {first}" in err
 
-    reader, anonymous, view = many(
+    reader, anonymous, view = run_many(
         (["twine-authenticate", EXTRA], env),
         (["twine-authenticate", LIBS], env_for(server, None, tmp_path)),
         (["twine-authenticate", "acme/libs@local"], env),
     )
-    assert reader[0] == 1 and "contributor role" in reader[2], reader
-    assert anonymous[0] == 1 and anonymous[1] == "", anonymous
-    assert view[0] == 2 and "not a view" in view[2], view
+    assert reader.code == 1 and "contributor role" in reader.err, reader
+    assert anonymous.code == 1 and anonymous.out == "", anonymous
+    assert view.code == 2 and "not a view" in view.err, view
 
 
 def test_poetry_installs_and_publishes_with_the_connect_snippets(
     server: LiveServer, alice: str, tmp_path: Path
 ) -> None:
     env = env_for(server, alice, tmp_path)
-    code, out, err = quiver("connect", LIBS, "--tool", "poetry", "--json", env=env)
+    code, out, err = run_quiver(["connect", LIBS, "--tool", "poetry", "--json"], env)
     assert code == 0, err
     install, publish_snippet = (s["content"] for s in json.loads(out)["snippets"])
     tools = tmp_path / "bin"
@@ -343,7 +331,7 @@ def test_poetry_installs_and_publishes_with_the_connect_snippets(
 
 def test_connect_cli(server: LiveServer, alice: str, tmp_path: Path) -> None:
     env = env_for(server, alice, tmp_path)
-    plain, twine, requirements_run = many(
+    plain, twine, requirements_run = run_many(
         (["connect", LIBS], env),
         (["connect", LIBS, "--json", "--tool", "twine"], env),
         (["connect", LIBS, "--json", "--tool", "requirements"], env),
@@ -355,10 +343,9 @@ def test_connect_cli(server: LiveServer, alice: str, tmp_path: Path) -> None:
     assert alice not in out
     pasteable = ("#", "[", "index-url", "eval", "pip ")
     assert all(not line or line.startswith(pasteable) for line in out.splitlines())
-    assert json.loads(twine[1])["upload_url"] == server.upload_url(LIBS)
+    assert twine.json()["upload_url"] == server.upload_url(LIBS)
     # The requirements header: pip and uv fill in ${QUIVER_TOKEN} from the environment.
-    out = requirements_run[1]
-    header = json.loads(out)["snippets"][0]["content"].replace("PACKAGE", "leaf-one")
+    header = requirements_run.json()["snippets"][0]["content"].replace("PACKAGE", "leaf-one")
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(header)
     assert alice not in header
@@ -368,8 +355,8 @@ def test_connect_cli(server: LiveServer, alice: str, tmp_path: Path) -> None:
     uv_venv.uv_pip("install", "-r", str(requirements), env=client_env({"QUIVER_TOKEN": alice}))
     assert venv.installed() == uv_venv.installed() == {"leaf-one": "2.0"}
 
-    unknown, bad_tool = many(
+    unknown, bad_tool = run_many(
         (["connect", "acme/nope"], env), (["connect", LIBS, "--tool", "conda"], env)
     )
-    assert unknown[0] == 1 and "acme/nope" in unknown[2], unknown
-    assert bad_tool[0] == 2 and "unknown tool" in bad_tool[2].lower(), bad_tool
+    assert unknown.code == 1 and "acme/nope" in unknown.err, unknown
+    assert bad_tool.code == 2 and "unknown tool" in bad_tool.err.lower(), bad_tool

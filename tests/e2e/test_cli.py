@@ -1,114 +1,22 @@
 """The client CLI: the real ``quiver`` executable against a real server process.
 
-One server for the module; each test uses its own organization so they do not
-meet. Independent invocations run concurrently to keep the module quick.
+One server for the module (the ``cli`` fixture of ``tests/e2e/conftest.py``); each test
+uses its own organization so they do not meet. Independent invocations run concurrently
+to keep the module quick.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
 import pytest
 
+from tests.support.cli import Cli, Result, refused
 from tests.support.ports import free_port
-from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.e2e
-
-QUIVER = Path(sys.executable).with_name("quiver")
-ADMIN = "<the live server's admin token>"
-LIVE = "<the live server's URL>"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass
-class Cli:
-    """Runs ``quiver`` with QUIVER_SERVER / QUIVER_TOKEN and a private config directory."""
-
-    server: LiveServer
-    config: Path
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    def env(self, token: str | None, server: str | None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
-        env.update(XDG_CONFIG_HOME=str(self.config), COLUMNS="250", NO_COLOR="1")
-        if server is not None:
-            env["QUIVER_SERVER"] = server
-        if token is not None:
-            env["QUIVER_TOKEN"] = token
-        return env
-
-    def __call__(
-        self,
-        *args: str,
-        token: str | None = ADMIN,
-        server: str | None = LIVE,
-        stdin: str | None = None,
-    ) -> Result:
-        """``token``/``server``: ADMIN/LIVE for the live server's, None to leave unset."""
-        token = self.server.admin_token if token == ADMIN else token
-        server = self.server.url if server == LIVE else server
-        done = subprocess.run(
-            [str(QUIVER), *args],
-            env=self.env(token, server),
-            input=stdin or "",
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    def ok(self, *args: str, token: str | None = ADMIN) -> Result:
-        result = self(*args, token=token)
-        assert result.code == 0, result
-        return result
-
-    def many(
-        self, *calls: Sequence[str], token: str | None = ADMIN, server: str | None = LIVE
-    ) -> list[Result]:
-        """Several independent invocations at once."""
-        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            return list(pool.map(lambda args: self(*args, token=token, server=server), calls))
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("cli") / "data") as running:
-        yield running
-
-
-@pytest.fixture
-def cli(server: LiveServer, tmp_path: Path) -> Cli:
-    return Cli(server, tmp_path / "config")
-
-
-def refused(result: Result, code: int, *fragments: str) -> None:
-    """Exit ``code`` with one ``error: ...`` line on stderr holding each fragment."""
-    assert result.code == code, result
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result
-    assert lines[0].startswith("error: "), result
-    for fragment in fragments:
-        assert fragment.lower() in lines[0].lower(), result
 
 
 def codes(results: Sequence[Result]) -> list[int]:
@@ -257,16 +165,10 @@ def test_login_and_logout(cli: Cli) -> None:
     assert not stored.exists()
     refused(cli("org", "list", token=None, server=None), 2, "no server configured")
     # The token may come on stdin instead of the command line.
-    piped = subprocess.run(
-        [str(QUIVER), "login", "--token", "-", url],
-        env=cli.env(None, None),
-        input=cli.server.admin_token + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    piped = cli(
+        "login", "--token", "-", url, token=None, server=None, stdin=cli.server.admin_token + "\n"
     )
-    assert piped.returncode == 0, piped
+    assert piped.code == 0, piped
     assert stored.exists()
 
 

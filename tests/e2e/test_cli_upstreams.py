@@ -1,97 +1,17 @@
 """The CLI for upstream sources, feed settings and package versions: the real ``quiver``
-executable against a real server process."""
+executable against a real server process (one for the module: the ``cli`` fixture)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.http.publishing import form_for
+from tests.support.cli import Cli, refused
 from tests.support.dists import build_wheel
-from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.e2e
-
-QUIVER = Path(sys.executable).with_name("quiver")
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass
-class Cli:
-    server: LiveServer
-    config: Path
-
-    def __call__(
-        self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-    ) -> Result:
-        child = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
-        child.update(
-            XDG_CONFIG_HOME=str(self.config),
-            COLUMNS="250",
-            NO_COLOR="1",
-            QUIVER_SERVER=self.server.url,
-            QUIVER_TOKEN=self.server.admin_token,
-            **(env or {}),
-        )
-        done = subprocess.run(
-            [str(QUIVER), *args],
-            env=child,
-            input=stdin or "",
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    def ok(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Result:
-        result = self(*args, stdin=stdin, env=env)
-        assert result.code == 0, result
-        return result
-
-    def many(self, *calls: Sequence[str]) -> list[Result]:
-        """Several independent invocations at once."""
-        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            return list(pool.map(lambda args: self(*args), calls))
-
-
-def refused(result: Result, code: int, *fragments: str) -> None:
-    """Exit ``code`` with one ``error: ...`` line on stderr holding each fragment."""
-    assert result.code == code, result
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result
-    assert lines[0].startswith("error: "), result
-    for fragment in fragments:
-        assert fragment.lower() in lines[0].lower(), result
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("cli-upstreams") / "data") as running:
-        yield running
-
-
-@pytest.fixture
-def cli(server: LiveServer, tmp_path: Path) -> Cli:
-    return Cli(server, tmp_path / "config")
 
 
 def test_upstream_commands(cli: Cli) -> None:

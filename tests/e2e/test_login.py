@@ -8,7 +8,6 @@ browser. The server polls at 1 s so the module stays quick.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import stat
@@ -22,12 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.cli import QUIVER, run_quiver, without_quiver_settings
 from tests.support.rest import create_feed, create_user, set_role
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.e2e
 
-QUIVER = Path(sys.executable).with_name("quiver")
 PASSWORD = "a long enough password"
 CODE = re.compile(r"\b([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\b")
 NULL_KEYRING = "keyring.backends.null.Keyring"
@@ -51,7 +50,7 @@ def cli_env(config: Path, **extra: str) -> dict[str, str]:
     itself; where one does (a developer's laptop), the null keyring keeps the
     test away from it.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
+    env = without_quiver_settings()
     env.update(XDG_CONFIG_HOME=str(config), NO_COLOR="1", **extra)
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
@@ -62,12 +61,6 @@ def cli_env(config: Path, **extra: str) -> dict[str, str]:
     if found.stdout.strip() != "None":
         env["PYTHON_KEYRING_BACKEND"] = NULL_KEYRING
     return env
-
-
-def quiver(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(QUIVER), *args], env=env, input=stdin, capture_output=True, text=True, timeout=60
-    )
 
 
 @dataclass
@@ -139,11 +132,11 @@ def decide(server: LiveServer, code: str, action: str = "approve") -> httpx.Resp
 
 def test_login_in_a_browser(server: LiveServer, tmp_path: Path, start_login: list[Login]) -> None:
     admin = cli_env(tmp_path / "admin", QUIVER_SERVER=server.url, QUIVER_TOKEN=server.admin_token)
-    set_password = quiver(
-        admin, "user", "set-password", "alice", "--password-stdin", stdin=PASSWORD
+    set_password = run_quiver(
+        ["user", "set-password", "alice", "--password-stdin"], admin, stdin=PASSWORD
     )
-    assert set_password.returncode == 0, set_password
-    assert "Password set for alice." in set_password.stderr
+    assert set_password.code == 0, set_password
+    assert "Password set for alice." in set_password.err
 
     config = tmp_path / "config"
     env = cli_env(config)
@@ -167,13 +160,13 @@ def test_login_in_a_browser(server: LiveServer, tmp_path: Path, start_login: lis
         assert alice.get("/_apis/users/me").json()["scope"] == "packaging:read"
 
     # No QUIVER_SERVER, no QUIVER_TOKEN: the saved default server and token.
-    listed = quiver(env, "feed", "list", "acme", "--json")
-    assert listed.returncode == 0, listed
-    assert [feed["ref"] for feed in json.loads(listed.stdout)] == ["acme/libs"]
+    listed = run_quiver(["feed", "list", "acme", "--json"], env)
+    assert listed.code == 0, listed
+    assert [feed["ref"] for feed in listed.json()] == ["acme/libs"]
 
-    logout = quiver(env, "logout", "--revoke")
-    assert logout.returncode == 0, logout
-    assert f"Logged out of {server.url}; the token is revoked." in logout.stderr
+    logout = run_quiver(["logout", "--revoke"], env)
+    assert logout.code == 0, logout
+    assert f"Logged out of {server.url}; the token is revoked." in logout.err
     assert not stored.exists()
     with server.client(token) as alice:
         assert alice.get("/_apis/users/me").status_code == 401
@@ -185,8 +178,8 @@ def test_denied_and_interrupted(
     server: LiveServer, tmp_path: Path, start_login: list[Login]
 ) -> None:
     admin = cli_env(tmp_path / "admin", QUIVER_SERVER=server.url, QUIVER_TOKEN=server.admin_token)
-    done = quiver(admin, "user", "set-password", "alice", "--password-stdin", stdin=PASSWORD)
-    assert done.returncode == 0, done
+    done = run_quiver(["user", "set-password", "alice", "--password-stdin"], admin, PASSWORD)
+    assert done.code == 0, done
     env = cli_env(tmp_path / "config")
     denied = begin(start_login, env, server.url, "--no-browser")
     interrupted = begin(start_login, env, server.url, "--no-browser")
@@ -201,4 +194,4 @@ def test_denied_and_interrupted(
     assert exit_code == 130, err
     assert "Login aborted." in err
     assert not (tmp_path / "config" / "quiver" / "credentials.json").exists()
-    assert quiver(env, "logout").stderr.strip() == "Not logged in."
+    assert run_quiver(["logout"], env).err.strip() == "Not logged in."

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.cli import Result, run_quiver, without_quiver_settings
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.e2e
-QUIVER = str(Path(sys.executable).with_name("quiver"))
 
 
-def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
-    return subprocess.run(
-        [QUIVER, "serve"],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+def _serve(env: dict[str, str]) -> Result:
+    return run_quiver(["serve"], {**without_quiver_settings(), **env}, timeout=30)
 
 
 @pytest.mark.parametrize(
@@ -39,10 +28,10 @@ def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 )
 def test_bad_settings_are_one_line_errors(env: dict[str, str], words: str, tmp_path: Path) -> None:
     result = _serve({"QUIVER_DATA_DIR": str(tmp_path), **env})
-    assert result.returncode == 2
-    assert words in result.stderr
-    assert "Traceback" not in result.stderr
-    assert "hunter2" not in result.stderr
+    assert result.code == 2
+    assert words in result.err
+    assert "Traceback" not in result.err
+    assert "hunter2" not in result.err
 
 
 def test_first_start_creates_admin_token_once(tmp_path: Path) -> None:
@@ -61,19 +50,11 @@ def test_first_start_creates_admin_token_once(tmp_path: Path) -> None:
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
-    env = {**base, "QUIVER_DATA_DIR": str(tmp_path / "data")}
+    env = {**without_quiver_settings(), "QUIVER_DATA_DIR": str(tmp_path / "data")}
     for _ in range(2):  # a second run finds nothing to do
-        result = subprocess.run(
-            [QUIVER, "db", "upgrade"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "newest schema" in result.stderr
+        result = run_quiver(["db", "upgrade"], env)
+        assert result.code == 0, result.err
+        assert "newest schema" in result.err
     import sqlite3
 
     with sqlite3.connect(tmp_path / "data" / "quiver.db") as db:

@@ -18,6 +18,12 @@ from quiver.services.orgs.service import create_org
 ADMIN = Principal(user_id=1, username="admin", is_admin=True)
 
 
+def feed_ref(ref: str) -> FeedRef:
+    """``ORG/FEED`` or ``ORG/PROJECT/FEED`` as a FeedRef."""
+    org, *rest = ref.split("/")
+    return FeedRef(org=org, project=rest[0] if len(rest) == 2 else None, feed=rest[-1])
+
+
 def context_of(api: httpx.AsyncClient) -> Context:
     """The running app's Context (tests reach services through it)."""
     transport = api._transport
@@ -33,15 +39,14 @@ async def make_feed(
 ) -> FeedRef:
     """Create the organization (if needed) and the feed as the admin."""
     ctx = context_of(api)
-    org, *rest = ref.split("/")
-    feed_ref = FeedRef(org=org, project=rest[0] if len(rest) == 2 else None, feed=rest[-1])
+    parsed = feed_ref(ref)
     try:
-        await create_org(ctx, ADMIN, org)
+        await create_org(ctx, ADMIN, parsed.org)
     except Exception as err:  # already there
         if "already exists" not in str(err):
             raise
-    await create_feed(ctx, ADMIN, feed_ref, visibility=Visibility(visibility))
-    return feed_ref
+    await create_feed(ctx, ADMIN, parsed, visibility=Visibility(visibility))
+    return parsed
 
 
 def upload_url(ref: str) -> str:

@@ -7,10 +7,6 @@ from typing import Any
 
 import httpx
 
-from tests.http.publishing import context_of
-
-ctx_of = context_of
-
 
 def client_with(api: httpx.AsyncClient, token: str | None) -> httpx.AsyncClient:
     """Another client on the same app, sending ``token`` as Bearer (None: anonymous)."""
@@ -86,9 +82,3 @@ async def create_feed(
         api.post(url, json={"name": name, "visibility": visibility}), 201
     )
     return created
-
-
-def feed_url(ref: str, suffix: str = "") -> str:
-    """The REST address of a feed (``suffix`` appended, e.g. "/permissions")."""
-    *scope, name = ref.split("/")
-    return "/" + "/".join(scope) + "/_apis/packaging/feeds/" + name + suffix

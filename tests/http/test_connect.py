@@ -7,14 +7,8 @@ import pytest
 
 from quiver.domain.snippets import TOKEN_PLACEHOLDER, TOOLS
 from tests.conftest import ADMIN_TOKEN
-from tests.http.rest_support import (
-    as_new_user,
-    assert_error,
-    create_feed,
-    create_org,
-    feed_url,
-    ok,
-)
+from tests.http.rest_support import as_new_user, assert_error, create_feed, create_org, ok
+from tests.support.rest import feed_url
 
 INDEX = "http://quiver.test/acme/_packaging/libs/pypi/simple/"
 UPLOAD = "http://quiver.test/acme/_packaging/libs/pypi/upload/"

@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from quiver.domain.devicecodes import DEVICE_GRANT_TYPE
 from quiver.domain.tokens import token_digest
 from quiver.services.devicelogin.models import DeviceCode
-from tests.http.rest_support import assert_error, client_with, create_token, create_user, ctx_of, ok
+from tests.http.publishing import context_of
+from tests.http.rest_support import assert_error, client_with, create_token, create_user, ok
 
 ORIGIN = "http://quiver.test"
 PASSWORD = "correct horse battery"
@@ -119,7 +120,7 @@ async def test_full_flow(api: httpx.AsyncClient, anon: httpx.AsyncClient) -> Non
 
     message = grant_error(await poll(anon, started["device_code"]), "invalid_grant")
     assert "used already" in message
-    async with ctx_of(api).sessions() as session:
+    async with context_of(api).sessions() as session:
         row = await session.scalar(select(DeviceCode))
     assert row is not None
     assert row.digest == token_digest(started["device_code"])
@@ -143,7 +144,7 @@ async def test_deny(api: httpx.AsyncClient, anon: httpx.AsyncClient) -> None:
 async def test_expired_code(api: httpx.AsyncClient, anon: httpx.AsyncClient) -> None:
     await user_with_password(api)
     started = await start(anon)
-    async with ctx_of(api).sessions() as session, session.begin():
+    async with context_of(api).sessions() as session, session.begin():
         past = datetime.now(UTC) - timedelta(seconds=1)
         await session.execute(update(DeviceCode).values(expires_at=past))
     grant_error(await poll(anon, started["device_code"]), "expired_token")

@@ -11,9 +11,9 @@ from tests.http.rest_support import (
     create_feed,
     create_org,
     create_user,
-    feed_url,
     ok,
 )
+from tests.support.rest import feed_url
 
 FEEDS = "/acme/_apis/packaging/feeds"
 PROJECT_FEEDS = "/acme/plat/_apis/packaging/feeds"

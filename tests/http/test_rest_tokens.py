@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from quiver.db.base import utcnow
 from quiver.services.accounts.models import Token
+from tests.http.publishing import context_of
 from tests.http.rest_support import (
     as_new_user,
     assert_error,
@@ -17,10 +18,9 @@ from tests.http.rest_support import (
     create_org,
     create_token,
     create_user,
-    ctx_of,
-    feed_url,
     ok,
 )
+from tests.support.rest import feed_url
 
 LISTED = {
     "id",
@@ -102,7 +102,7 @@ async def test_expired_token_is_refused(api: httpx.AsyncClient) -> None:
     token_id, secret = await create_token(api, name="short")
     async with client_with(api, secret) as short:
         assert (await short.get("/_apis/users/me")).status_code == 200
-        ctx = ctx_of(api)
+        ctx = context_of(api)
         async with ctx.sessions() as session, session.begin():
             await session.execute(
                 update(Token)

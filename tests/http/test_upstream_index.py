@@ -205,8 +205,9 @@ async def test_page_follows_the_upstream_after_its_ttl(
     doc = page(upstream, "pkg", first)
     doc["files"] += page(upstream, "pkg", newer)["files"]
     upstream.route("/simple/pkg/", json_reply(doc))
-    assert context_of(api).upstreams is not None
-    context_of(api).upstreams.invalidate()  # as if the TTL had passed
+    cache = context_of(api).upstreams
+    assert cache is not None
+    cache.invalidate()  # as if the TTL had passed
     after = await api.get(f"{SIMPLE}/pkg/")
     assert newer.name not in before.text
     assert newer.name in after.text

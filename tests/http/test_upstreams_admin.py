@@ -12,17 +12,10 @@ from quiver.services.access import FeedRef, resolve_feed
 from quiver.services.feeds.models import Feed
 from quiver.services.packages.models import File
 from quiver.services.upstreams.service import feed_upstreams
-from tests.http.publishing import upload
-from tests.http.rest_support import (
-    as_new_user,
-    assert_error,
-    create_feed,
-    create_org,
-    ctx_of,
-    feed_url,
-    ok,
-)
+from tests.http.publishing import context_of, feed_ref, upload
+from tests.http.rest_support import as_new_user, assert_error, create_feed, create_org, ok
 from tests.support.dists import build_sdist, build_wheel
+from tests.support.rest import feed_url
 
 UPSTREAMS = feed_url("acme/libs", "/upstreams")
 
@@ -32,7 +25,7 @@ def ups(ref: str = "acme/libs", suffix: str = "") -> str:
 
 
 async def _serial(api: httpx.AsyncClient, ref: str = "acme/libs") -> int:
-    async with ctx_of(api).sessions() as session:
+    async with context_of(api).sessions() as session:
         serial = await session.scalar(select(Feed.serial).where(Feed.path_key == ref.casefold()))
     assert serial is not None
     return serial
@@ -101,7 +94,7 @@ async def test_add_list_move_remove(api: httpx.AsyncClient) -> None:
     assert await _names(api) == ["pypi", "mirror", "corp", "other"]
 
     # The fetch side gets the secret (decoded), in order, from the cache.
-    ctx = ctx_of(api)
+    ctx = context_of(api)
     infos = await feed_upstreams(ctx, feed_id=(await _feed_id(api)))
     assert [(i.name, i.position) for i in infos] == [
         ("pypi", 0),
@@ -137,10 +130,7 @@ async def test_add_list_move_remove(api: httpx.AsyncClient) -> None:
 
 
 async def _feed_id(api: httpx.AsyncClient, ref: str = "acme/libs") -> int:
-    org, *rest = ref.split("/")
-    info = await resolve_feed(
-        ctx_of(api), FeedRef(org, rest[0] if len(rest) == 2 else None, rest[-1])
-    )
+    info = await resolve_feed(context_of(api), feed_ref(ref))
     assert info is not None
     return info.id
 
@@ -381,7 +371,7 @@ async def test_create_feed_with_upstreams(api: httpx.AsyncClient) -> None:
 async def test_readers_can_save(api: httpx.AsyncClient) -> None:
     await create_org(api)
     await create_feed(api)
-    ctx = ctx_of(api)
+    ctx = context_of(api)
     ref = FeedRef("acme", None, "libs")
     info = await resolve_feed(ctx, ref)
     assert info is not None
@@ -463,9 +453,9 @@ async def test_package_upstreaming_and_versions(api: httpx.AsyncClient, tmp_path
 
     # A saved file (as the fetch side records it) shows its source, which outlives the upstream.
     await ok(api.post(UPSTREAMS, json={"name": "pypi", "url": "pypi"}), 201)
-    upstream_id = (await feed_upstreams(ctx_of(api), await _feed_id(api)))[0].id
+    upstream_id = (await feed_upstreams(context_of(api), await _feed_id(api)))[0].id
     source = f"https://files.example/{last.name}"
-    async with ctx_of(api).sessions() as session, session.begin():
+    async with context_of(api).sessions() as session, session.begin():
         await session.execute(
             update(File)
             .where(File.filename == last.name)
@@ -486,7 +476,7 @@ async def test_package_upstreaming_and_versions(api: httpx.AsyncClient, tmp_path
     assert saved["upstream"] == "pypi"
     assert saved["source_url"] == source
     assert saved["uploaded_by"] is None
-    async with ctx_of(api).sessions() as session:
+    async with context_of(api).sessions() as session:
         row = await session.scalar(select(File).where(File.filename == saved["filename"]))
     assert row is not None
     assert row.upstream_id is None

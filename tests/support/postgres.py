@@ -12,8 +12,8 @@ import concurrent.futures
 import os
 import re
 import uuid
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
@@ -56,7 +56,9 @@ def _run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def _execute_on_maintenance_db(*statements: str) -> None:
+@asynccontextmanager
+async def _maintenance_db() -> AsyncIterator[Any]:
+    """An asyncpg connection as ``postgres`` to the ``postgres`` database, closed afterwards."""
     connection = await asyncpg.connect(
         host=POSTGRES_HOST,
         port=POSTGRES_PORT,
@@ -65,24 +67,20 @@ async def _execute_on_maintenance_db(*statements: str) -> None:
         timeout=_CONNECT_TIMEOUT,
     )
     try:
-        for statement in statements:
-            await connection.execute(statement)
+        yield connection
     finally:
         await connection.close()
+
+
+async def _execute_on_maintenance_db(*statements: str) -> None:
+    async with _maintenance_db() as connection:
+        for statement in statements:
+            await connection.execute(statement)
 
 
 async def _database_exists(name: str) -> bool:
-    connection = await asyncpg.connect(
-        host=POSTGRES_HOST,
-        port=POSTGRES_PORT,
-        user=POSTGRES_USER,
-        database="postgres",
-        timeout=_CONNECT_TIMEOUT,
-    )
-    try:
+    async with _maintenance_db() as connection:
         found = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-    finally:
-        await connection.close()
     return bool(found == 1)
 
 

@@ -51,13 +51,15 @@ def create_token(
     return token
 
 
-def feed_api(ref: str) -> str:
+def feed_url(ref: str, suffix: str = "") -> str:
+    """The REST address of feed ``ref`` (``ORG/FEED`` or ``ORG/PROJECT/FEED``), ``suffix``
+    appended (e.g. "/permissions")."""
     *scope, feed = ref.split("/")
-    return f"/{'/'.join(scope)}/_apis/packaging/feeds/{feed}"
+    return f"/{'/'.join(scope)}/_apis/packaging/feeds/{feed}{suffix}"
 
 
 def set_role(client: httpx.Client, ref: str, username: str, role: str) -> None:
-    _check(client.put(f"{feed_api(ref)}/permissions/{username}", json={"role": role}), 200, 201)
+    _check(client.put(feed_url(ref, f"/permissions/{username}"), json={"role": role}), 200, 201)
 
 
 def add_member(client: httpx.Client, org: str, username: str) -> None:

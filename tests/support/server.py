@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.cli import QUIVER, without_quiver_settings
 from tests.support.ports import free_port
 
 ADMIN_TOKEN = "qvr_" + "E" * 43
@@ -63,7 +62,7 @@ def live_server(
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"server-{port}.log"
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
+    child_env = without_quiver_settings()
     child_env.update(
         QUIVER_HOST="127.0.0.1",
         QUIVER_PORT=str(port),
@@ -74,10 +73,9 @@ def live_server(
     if database_url:
         child_env["QUIVER_DATABASE_URL"] = database_url
     child_env.update(env or {})
-    quiver = Path(sys.executable).with_name("quiver")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(quiver), "serve"], stdout=log, stderr=subprocess.STDOUT, env=child_env
+            [str(QUIVER), "serve"], stdout=log, stderr=subprocess.STDOUT, env=child_env
         )
     server = LiveServer(f"http://127.0.0.1:{port}", ADMIN_TOKEN, data_dir, process, log_path)
     try:
