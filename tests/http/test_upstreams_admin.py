@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from quiver.services.access import FeedRef, resolve_feed
 from quiver.services.feeds.models import Feed
 from quiver.services.packages.models import File
-from quiver.services.upstreams.service import feed_upstreams
+from quiver.services.upstreams.reading import feed_upstreams
 from tests.http.publishing import context_of, feed_ref, upload
 from tests.http.rest_support import as_new_user, assert_error, create_feed, create_org, ok
 from tests.support.dists import build_sdist, build_wheel

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from quiver.services.access import FeedInfo, Principal
-    from quiver.services.upstreams.service import UpstreamInfo
+    from quiver.services.upstreams.reading import UpstreamInfo
 
 V = TypeVar("V")
 

@@ -28,7 +28,7 @@ from quiver.services.errors import Invalid
 from quiver.services.feeds import service as feeds
 from quiver.services.feeds.service import FeedDetails
 from quiver.services.upstreams import service as upstreams
-from quiver.services.upstreams.service import UpstreamSpec
+from quiver.services.upstreams.specs import UpstreamSpec
 
 router = APIRouter(tags=["feeds"], responses=ERRORS)
 FEEDS = "/_apis/packaging/feeds"

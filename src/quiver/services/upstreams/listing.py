@@ -33,8 +33,8 @@ from quiver.services.packages.index import (
 from quiver.services.upstreams.client import IndexSource
 from quiver.services.upstreams.errors import UpstreamError
 from quiver.services.upstreams.models import KIND_INDEX
+from quiver.services.upstreams.reading import UpstreamInfo, feed_upstreams
 from quiver.services.upstreams.remote import RemoteFile
-from quiver.services.upstreams.service import UpstreamInfo, feed_upstreams
 
 log = logging.getLogger("quiver.upstreams")
 ALLOW_EXTERNAL = "allow-external-versions"
