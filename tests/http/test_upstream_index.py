@@ -212,3 +212,16 @@ async def test_page_follows_the_upstream_after_its_ttl(
     assert newer.name not in before.text
     assert newer.name in after.text
     assert before.headers["etag"] != after.headers["etag"]
+
+
+async def test_tracks_stays_once_every_upstream_file_is_saved(
+    api: httpx.AsyncClient, upstream: FakeIndex, tmp_path: Path
+) -> None:
+    wheel = build_wheel(tmp_path, "pkg", "1.0")
+    upstream.route("/simple/pkg/", json_reply(page(upstream, "pkg", wheel)))
+    await make_feed(api, upstream.url + "/simple/")
+    assert (await api.get(f"{SIMPLE}/pkg/{wheel.name}")).status_code == 200
+    assert await saved_files(api) == 1
+    listing = (await api.get(f"{SIMPLE}/pkg/", headers=JSON)).json()
+    assert listing["tracks"] == [upstream.url + "/simple/pkg/"]
+    assert [f["filename"] for f in listing["files"]] == [wheel.name]

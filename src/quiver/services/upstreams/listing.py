@@ -109,7 +109,7 @@ def _merge(
     remote = {s.record.filename: s for s in answer.files if s.record.filename not in have}
     name = local.listing.name if local.listing else normalized
     listing = sorted_listing(name, normalized, [*own, *(s.record for s in remote.values())])
-    if answer.page_url and remote:
+    if answer.page_url:
         # PEP 708: a name never published here tracks the upstream's project; a
         # published one whose owner allows external versions has it as an alternate.
         if local.published:

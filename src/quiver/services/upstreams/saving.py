@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
+import anyio
 from sqlalchemy.exc import IntegrityError
 
 from quiver.domain.distributions import parse_filename
@@ -75,21 +76,32 @@ async def open_remote(ctx: Context, source: RemoteSource) -> AsyncIterator[Async
 async def stream_and_save(
     ctx: Context, feed: FeedInfo, source: RemoteSource, chunks: AsyncIterator[bytes]
 ) -> AsyncIterator[bytes]:
-    """Yield ``chunks`` to the caller; once all are through, save the file if it is sound."""
+    """Yield ``chunks`` to the caller, saving the file before its last chunk goes out.
+
+    The last chunk is held back until the save is done (shielded from cancellation):
+    a client that hangs up the moment it has every byte would otherwise cancel the
+    save, and one that got every byte finds the file saved.
+    """
     filename = source.record.filename
     stager = Stager(ctx.settings.tmp_dir, filename, ctx.settings.max_upload_bytes)
+    held: bytes | None = None
     try:
         async for chunk in chunks:
+            if held is not None:
+                yield held
             await asyncio.to_thread(stager.write, chunk)
-            yield chunk
+            held = chunk
         staged = stager.finish()
     except BaseException:
         stager.discard()
         raise
-    try:
-        await save(ctx, feed, source, staged)
-    finally:
-        staged.discard()
+    with anyio.CancelScope(shield=True):
+        try:
+            await save(ctx, feed, source, staged)
+        finally:
+            staged.discard()
+    if held is not None:
+        yield held
 
 
 async def save(ctx: Context, feed: FeedInfo, source: RemoteSource, staged: StagedFile) -> bool:
