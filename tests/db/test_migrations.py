@@ -7,12 +7,12 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from quiver.db.engine import make_engine
 from quiver.db.migrate import alembic_config, upgrade, upgrade_on_connection
-from quiver.services.tables import Base
+from quiver.services.tables import Base, Feed, FeedView
 from quiver.settings import Settings
 
 
@@ -53,5 +53,44 @@ async def test_downgrade_and_upgrade_again(database_url: str) -> None:
             await connection.run_sync(upgrade_on_connection, "head")
             await connection.commit()
             assert await connection.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_existing_feeds_get_prerelease_and_release_views(database_url: str) -> None:
+    engine = make_engine(Settings(database_url=database_url).resolved_database_url())
+    try:
+        await upgrade(engine, "0004")
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(
+                "INSERT INTO organizations (id, name, name_key, created_at) "
+                "VALUES (1, 'acme', 'acme', CURRENT_TIMESTAMP)"
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO feeds (id, org_id, name, path_key, visibility, serial, "
+                    "created_at) VALUES (:id, 1, :name, :key, 'private', 0, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"id": 1, "name": "libs", "key": "acme/libs"},
+                    {"id": 2, "name": "apps", "key": "acme/apps"},
+                ],
+            )
+            await connection.commit()
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(FeedView.feed_id, FeedView.name, FeedView.name_key, FeedView.visibility)
+                .where(FeedView.created_at.is_not(None))
+                .order_by(FeedView.feed_id, FeedView.name)
+            )
+            found = [tuple(row) for row in rows]
+            assert await connection.scalar(select(func.count()).select_from(Feed)) == 2
+        assert found == [
+            (1, "prerelease", "prerelease", None),
+            (1, "release", "release", None),
+            (2, "prerelease", "prerelease", None),
+            (2, "release", "release", None),
+        ]
     finally:
         await engine.dispose()

@@ -200,7 +200,7 @@ def test_mistakes_fail_early(server: LiveServer, alice: str, tmp_path: Path) -> 
     env = env_for(server, alice, tmp_path)
     cases = [
         (["acme/nope"], 1, "acme/nope"),
-        (["acme/libs@release"], 1, "view release"),
+        (["acme/libs@nope"], 1, "view nope"),
         (["acme"], 2, "ORG/FEED"),
         ([], 2, "FEEDREF or --service-connection"),
         (["--format", "yaml", LIBS], 2, "yaml"),

@@ -62,14 +62,14 @@ def test_upstream_commands(cli: Cli) -> None:
         [*add, "self", "up/libs"],
         [*add, "bad", "ftp://x.example/"],
         [*add, "pypi", "pypi"],
-        [*add, "v", "up/shared@release"],
+        [*add, "v", "up/shared@nope"],
     )
     refused(in_url, 2, "password")
     refused(missing_env, 2, "NOPE_X")
     refused(cycle, 1, "cycle")
     refused(ftp, 1, "https://")
     refused(twice, 1, "already has")
-    refused(view, 1, "release")
+    refused(view, 1, "view nope")
 
     moved = cli.ok("feed", "upstream", "move", "up/libs", "corp", "1")
     assert "Moved upstream source corp of up/libs to position 1" in moved.err

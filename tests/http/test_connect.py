@@ -107,7 +107,7 @@ async def test_snippets_per_tool(api: httpx.AsyncClient) -> None:
 async def test_connect_errors(api: httpx.AsyncClient, anon: httpx.AsyncClient) -> None:
     await _setup(api)
     assert_error(await api.get(feed_url("acme/nope", "/connect")), 404, "does not exist")
-    assert_error(await api.get(feed_url("acme/libs@release", "/connect")), 404, "view release")
+    assert_error(await api.get(feed_url("acme/libs@nope", "/connect")), 404, "view nope")
     assert_error(
         await api.get(feed_url("acme/libs", "/connect"), params={"tool": "conda"}),
         400,

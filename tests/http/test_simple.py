@@ -180,9 +180,12 @@ async def test_views(api: httpx.AsyncClient, published: Published) -> None:
     local = await api.get(simple(FEED + "@local", "foo-bar/"))
     assert local.status_code == 200
     assert set(Anchors(local.text).anchors) == {published.wheel.name, published.sdist.name}
-    other = await api.get(simple(FEED + "@release", "foo-bar/"))
+    other = await api.get(simple(FEED + "@nope", "foo-bar/"))
     assert other.status_code == 404
-    assert other.json() == {"message": "View release does not exist."}
+    assert other.json() == {"message": "View nope does not exist in feed acme/libs."}
+    empty = await api.get(simple(FEED + "@release", "foo-bar/"))
+    assert empty.status_code == 404
+    assert empty.json() == {"message": "Package foo-bar is not in view release of feed acme/libs."}
 
 
 async def test_private_feed_asks_anonymous_for_credentials(

@@ -219,9 +219,9 @@ async def test_feed_sources_access_and_cycles(api: httpx.AsyncClient) -> None:
         "as b",
     )
     assert_error(
-        await api.post(ups("acme/a"), json={"name": "r", "feed": "acme/b@release"}),
+        await api.post(ups("acme/a"), json={"name": "r", "feed": "acme/b@nope"}),
         400,
-        "view release does not exist on feed acme/b",
+        "view nope does not exist in feed acme/b",
     )
     assert_error(
         await api.post(ups("acme/a"), json={"name": "n", "feed": "acme/none"}),

@@ -2,7 +2,7 @@
 
 Mounted under ``/{org}`` and ``/{org}/{project}``. Every route needs the reader
 role on the feed. Pages are rendered once per change of the feed and kept as
-bytes in ``ctx.pages`` under ``(feed id, serial, name, body format, encoding)``;
+bytes in ``ctx.pages`` under ``(feed id, view, serial, name, body format, encoding)``;
 a request that hits the cache does no SQL beyond the (cached) access checks.
 The ETag names feed, serial and variant, so ``If-None-Match`` is answered
 without touching the cache at all.
@@ -30,12 +30,13 @@ from quiver.api.negotiation import VARY, NotAcceptable, accepts_gzip, etag_match
 from quiver.api.simple_files import send_file
 from quiver.api.simple_render import render_package, render_project_list
 from quiver.api.simple_upstream import send_upstream_file
-from quiver.domain.roles import Role, Visibility
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.domain.roles import Visibility
+from quiver.services.access import FeedInfo, FeedRef, Principal
 from quiver.services.context import Context
 from quiver.services.errors import NotFound
-from quiver.services.packages.index import list_package_names
+from quiver.services.packages.index import list_package_names, view_package
 from quiver.services.upstreams.listing import merged_package
+from quiver.services.views.access import ViewInfo, readable_view
 
 router = APIRouter(include_in_schema=False)
 SIMPLE = "/_packaging/{feed}/pypi/simple"
@@ -44,11 +45,18 @@ FormatParam = Annotated[str | None, Query(alias="format")]
 
 
 async def readable_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedInfo:
-    """The feed, if the caller may read it; only the feed itself (``@local``) has a view yet."""
-    feed = await authorize(ctx, principal, ref, Role.READER)
-    if ref.view is not None and ref.view.casefold() != "local":
-        raise NotFound(f"View {ref.view} does not exist.")
+    """The feed, if the caller may read it (through the view ``ref`` names, if any).
+
+    A view with a visibility of its own may be readable where its feed is not
+    (``quiver.services.views.access``).
+    """
+    feed, _view = await readable_view(ctx, principal, ref)
     return feed
+
+
+def view_key(view: ViewInfo | None) -> str:
+    """The part of page cache keys and ETags naming the view ("" for ``local``)."""
+    return "" if view is None else f"@{view.id}"
 
 
 def redirect(request: Request, target: str) -> RedirectResponse:
@@ -70,13 +78,14 @@ async def serve_page(
     format_param: str | None,
     render: Callable[[str], Awaitable[bytes | None]],
     upstream_key: tuple[Hashable, ...] = (),
+    view: ViewInfo | None = None,
 ) -> Response:
     """Negotiate, then answer from the page cache (filling it with ``render`` on a miss).
 
     ``page`` is the cache's name for the page ("" for the list); ``render`` gets the
     body format and returns None when the page does not exist (404).
     ``upstream_key`` names the upstream answers the page shows (part of the cache
-    key and the ETag).
+    key and the ETag); ``view`` is the view the page is read through (None: ``local``).
     """
     try:
         rep = negotiate(request.headers.get("accept"), format_param)
@@ -87,7 +96,8 @@ async def serve_page(
     use_gzip = accepts_gzip(request.headers.get("accept-encoding"))
     encoding = "gzip" if use_gzip else "identity"
     upstream = _short_digest(upstream_key) if upstream_key else ""
-    etag = f'"{feed.id}.{feed.serial}{upstream}.{rep.tag}{".gz" if use_gzip else ""}"'
+    seen = view_key(view)
+    etag = f'"{feed.id}{seen}.{feed.serial}{upstream}.{rep.tag}{".gz" if use_gzip else ""}"'
     headers = {
         "ETag": etag,
         "Vary": VARY,
@@ -96,14 +106,16 @@ async def serve_page(
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    key = (feed.id, feed.serial, upstream_key, page, rep.body_format, encoding)
+    key = (feed.id, seen, feed.serial, upstream_key, page, rep.body_format, encoding)
     body = ctx.pages.get(key)
     if body is None:
         plain = await render(rep.body_format)
         if plain is None:
+            if view is not None:
+                raise NotFound(f"Package {page} is not in view {view.name} of feed {feed.ref}.")
             raise NotFound(f"Package {page} does not exist in feed {feed.ref}.")
         packed = gzip.compress(plain, mtime=0)
-        base = (feed.id, feed.serial, upstream_key, page, rep.body_format)
+        base = (feed.id, seen, feed.serial, upstream_key, page, rep.body_format)
         ctx.pages.put((*base, "identity"), plain)
         ctx.pages.put((*base, "gzip"), packed)
         body = packed if use_gzip else plain
@@ -131,20 +143,21 @@ async def project_list(
     ref: FeedRefDep,
     format_param: FormatParam = None,
 ) -> Response:
-    """Every package in the feed (PEP 503 / PEP 691)."""
-    feed = await readable_feed(ctx, principal, ref)
+    """Every package in the feed, or in the view (PEP 503 / PEP 691)."""
+    feed, view = await readable_view(ctx, principal, ref)
+    view_id = None if view is None else view.id
 
     async def render(body_format: str) -> bytes:
-        return render_project_list(await list_package_names(ctx, feed), body_format)
+        return render_project_list(await list_package_names(ctx, feed, view_id), body_format)
 
-    return await serve_page(request, ctx, feed, "", format_param, render)
+    return await serve_page(request, ctx, feed, "", format_param, render, view=view)
 
 
 @router.api_route(SIMPLE + "/{name}", methods=GET_HEAD)
 async def package_without_slash(
     request: Request, ctx: ContextDep, principal: PrincipalDep, ref: FeedRefDep, name: str
 ) -> Response:
-    await readable_feed(ctx, principal, ref)
+    await readable_view(ctx, principal, ref)
     return redirect(request, quote(canonicalize_name(name), safe="") + "/")
 
 
@@ -157,11 +170,23 @@ async def package_page(
     name: str,
     format_param: FormatParam = None,
 ) -> Response:
-    """One package's files (PEP 503 / 691 / 700, with PEP 658 metadata hashes)."""
-    feed = await readable_feed(ctx, principal, ref)
+    """One package's files (PEP 503 / 691 / 700, with PEP 658 metadata hashes).
+
+    Through a view: only the files of versions promoted to it, never upstream files.
+    """
+    feed, view = await readable_view(ctx, principal, ref)
     normalized = canonicalize_name(name)
     if normalized != name:
         return redirect(request, f"../{quote(normalized, safe='')}/")
+    if view is not None:
+        promoted = await view_package(ctx, feed, view.id, normalized)
+
+        async def render_view(body_format: str) -> bytes | None:
+            return None if promoted is None else render_package(promoted, body_format)
+
+        return await serve_page(
+            request, ctx, feed, normalized, format_param, render_view, view=view
+        )
 
     merged = await merged_package(ctx, feed, normalized)
 
@@ -181,12 +206,18 @@ async def download(
     name: str,
     filename: str,
 ) -> Response:
-    """A distribution file, or ``{filename}.metadata``: its core metadata (PEP 658)."""
-    feed = await readable_feed(ctx, principal, ref)
+    """A distribution file, or ``{filename}.metadata``: its core metadata (PEP 658).
+
+    Through a view, only files of versions promoted to it (404 for any other).
+    """
+    feed, view = await readable_view(ctx, principal, ref)
     normalized = canonicalize_name(name)
     if normalized != name:
         return redirect(request, f"../{quote(normalized, safe='')}/{quote(filename, safe='+!')}")
-    response = await send_file(request, ctx, feed, normalized, filename)
+    view_id = None if view is None else view.id
+    response = await send_file(request, ctx, feed, normalized, filename, view_id)
+    if response is None and view is not None:
+        raise NotFound(f"File {filename} is not in view {view.name} of feed {feed.ref}.")
     if response is None:
         response = await send_upstream_file(request, ctx, principal, feed, normalized, filename)
     return response

@@ -85,15 +85,21 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 async def send_file(
-    request: Request, ctx: Context, feed: FeedInfo, normalized: str, filename: str
+    request: Request,
+    ctx: Context,
+    feed: FeedInfo,
+    normalized: str,
+    filename: str,
+    view_id: int | None = None,
 ) -> Response | None:
     """Answer a download of ``filename`` (or its ``.metadata``) of package ``normalized``.
 
-    None when the feed itself does not hold the file (it may be upstream).
+    None when the feed itself (or the view ``view_id`` of it) does not hold the
+    file (it may be upstream).
     """
     is_metadata = filename.endswith(METADATA_SUFFIX)
     dist = filename.removesuffix(METADATA_SUFFIX) if is_metadata else filename
-    record = await find_file(ctx, feed, normalized, dist)
+    record = await find_file(ctx, feed, normalized, dist, view_id)
     if record is None:
         return None
     if is_metadata:

@@ -16,6 +16,7 @@ from quiver.cli.commands import (
     projects,
     tokens,
     users,
+    views,
 )
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ server.register(app)
 for group in (login, orgs, projects, feeds, users, tokens, permissions, authenticate, connect):
     group.register(app)
 packages.register(app)
+views.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

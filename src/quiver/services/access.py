@@ -223,6 +223,16 @@ async def authorize(ctx: Context, principal: Principal, ref: FeedRef, needed: Ro
         if not principal.authenticated:
             raise Unauthenticated(f"Authentication required for feed {ref}.")
         raise NotFound(f"Feed {ref} does not exist or you do not have access to it.")
+    return await check_role(ctx, principal, ref, feed, needed)
+
+
+async def check_role(
+    ctx: Context, principal: Principal, ref: FeedRef, feed: FeedInfo, needed: Role
+) -> FeedInfo:
+    """``feed`` if ``principal`` holds ``needed`` on it; the errors of ``authorize`` if not.
+
+    ``feed.visibility`` is what grants readers without a role (a view may widen it).
+    """
     role = await role_on(ctx, principal, feed)
     if role >= needed and _token_allows(principal, feed):
         return feed

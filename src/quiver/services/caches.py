@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 if TYPE_CHECKING:
     from quiver.services.access import FeedInfo, Principal
     from quiver.services.upstreams.reading import UpstreamInfo
+    from quiver.services.views.access import ViewInfo
 
 V = TypeVar("V")
 
@@ -62,12 +63,15 @@ class AccessCache:
         self.roles: TTLCache[tuple[int, bool]] = TTLCache(ttl, max_entries)
         # feed_id -> its upstream sources in order
         self.upstreams: TTLCache[tuple[UpstreamInfo, ...]] = TTLCache(ttl, max_entries)
+        # feed_id -> its views other than local
+        self.views: TTLCache[tuple[ViewInfo, ...]] = TTLCache(ttl, max_entries)
 
     def invalidate(self) -> None:
         self.tokens.clear()
         self.feeds.clear()
         self.roles.clear()
         self.upstreams.clear()
+        self.views.clear()
 
 
 class PageCache:

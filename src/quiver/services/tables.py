@@ -7,12 +7,14 @@ from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, OrgMember, Project
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.upstreams.models import Upstream
+from quiver.services.views.models import FeedView, ViewVersion
 
 __all__ = [
     "Base",
     "DeviceCode",
     "Feed",
     "FeedRole",
+    "FeedView",
     "File",
     "FilenameRecord",
     "OrgMember",
@@ -24,4 +26,5 @@ __all__ = [
     "Upstream",
     "User",
     "Version",
+    "ViewVersion",
 ]

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from quiver.api.rest import auth, connect, feeds, health, orgs, packages, tokens, upstreams, users
+from quiver.api.rest import (
+    auth,
+    connect,
+    feeds,
+    health,
+    orgs,
+    packages,
+    tokens,
+    upstreams,
+    users,
+    views,
+)
 
 router = APIRouter()
 router.include_router(health.router)
@@ -14,5 +25,6 @@ router.include_router(feeds.mounted())
 router.include_router(connect.mounted())
 router.include_router(upstreams.mounted())
 router.include_router(packages.mounted())
+router.include_router(views.mounted())
 
 __all__ = ["router"]

@@ -1,4 +1,4 @@
-"""Packages of a feed: listing, versions with their origin, upstream behaviour.
+"""Packages of a feed: listing, versions with their origin, yanking, upstream behaviour.
 
 Mounted like the feed routes, under ``/{org}`` and ``/{org}/{project}``.
 """
@@ -17,8 +17,14 @@ from quiver.api.rest.schemas import (
     UpstreamingPut,
     VersionFileOut,
     VersionOut,
+    YankPost,
 )
+from quiver.services.access import FeedRef, Principal
+from quiver.services.context import Context
+from quiver.services.errors import NotFound
 from quiver.services.packages import versions as packages
+from quiver.services.packages import yanking
+from quiver.services.packages.versions import VersionEntry
 from quiver.services.upstreams import service as upstreams
 
 router = APIRouter(tags=["packages"], responses=ERRORS)
@@ -55,29 +61,74 @@ async def list_versions(
         name=found.name,
         normalized_name=found.normalized,
         upstream_behavior=found.upstream_behavior,
-        versions=[
-            VersionOut(
-                version=entry.version,
-                yanked=entry.yanked,
-                yanked_reason=entry.yanked_reason,
-                files=[
-                    VersionFileOut(
-                        filename=file.filename,
-                        packagetype=file.packagetype,
-                        size=file.size,
-                        sha256=file.sha256,
-                        origin=file.origin,
-                        upstream=file.upstream_name,
-                        source_url=file.source_url,
-                        uploaded_at=file.uploaded_at,
-                        uploaded_by=file.uploaded_by,
-                    )
-                    for file in entry.files
-                ],
+        versions=[version_out(entry) for entry in found.versions],
+    )
+
+
+def version_out(entry: VersionEntry) -> VersionOut:
+    return VersionOut(
+        version=entry.version,
+        yanked=entry.yanked,
+        yanked_reason=entry.yanked_reason,
+        views=list(entry.views),
+        files=[
+            VersionFileOut(
+                filename=file.filename,
+                packagetype=file.packagetype,
+                size=file.size,
+                sha256=file.sha256,
+                origin=file.origin,
+                upstream=file.upstream_name,
+                source_url=file.source_url,
+                uploaded_at=file.uploaded_at,
+                uploaded_by=file.uploaded_by,
             )
-            for entry in found.versions
+            for file in entry.files
         ],
     )
+
+
+VERSION = PACKAGES + "/{name}/versions/{version}"
+
+
+@router.post(VERSION + "/yank")
+async def yank_version(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    ref: ManagedRefDep,
+    name: str,
+    version: str,
+    body: YankPost | None = None,
+) -> VersionOut:
+    """Yank the version, every file of it (PEP 592; contributors).
+
+    Installers then skip it unless a requirement pins it exactly. Yanking a yanked
+    version replaces its reason.
+    """
+    reason = body.reason if body is not None else None
+    state = await yanking.yank(ctx, principal, ref, name, version, reason)
+    return await _version(ctx, principal, ref, state)
+
+
+@router.post(VERSION + "/unyank")
+@router.delete(VERSION + "/yank")
+async def unyank_version(
+    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, name: str, version: str
+) -> VersionOut:
+    """Un-yank the version (contributors); nothing changes if it is not yanked."""
+    state = await yanking.unyank(ctx, principal, ref, name, version)
+    return await _version(ctx, principal, ref, state)
+
+
+async def _version(
+    ctx: Context, principal: Principal, ref: FeedRef, state: yanking.YankState
+) -> VersionOut:
+    """The version as the versions listing shows it."""
+    found = await packages.list_versions(ctx, principal, ref, state.name)
+    for entry in found.versions:
+        if entry.version == state.version:
+            return version_out(entry)
+    raise NotFound(f"Version {state.version} of {state.name} is not in feed {state.feed}.")
 
 
 @router.get(PACKAGES + "/{name}/upstreaming")

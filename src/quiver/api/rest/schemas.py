@@ -287,6 +287,17 @@ class VersionOut(BaseModel):
     yanked: bool
     yanked_reason: str | None
     files: list[VersionFileOut]
+    views: list[str] = Field(
+        default=["local"], description="The views the version is in: local, then promotions"
+    )
+
+
+class YankPost(Request):
+    reason: str | None = Field(
+        default=None,
+        description="Why it is yanked (at most 512 characters); installers show it",
+        examples=["Breaks installs on Python 3.13: use 2.0.1"],
+    )
 
 
 class PackageVersionsOut(BaseModel):

@@ -1,4 +1,5 @@
-"""``quiver package``: what a feed holds, where each file came from, upstream behaviour."""
+"""``quiver package``: what a feed holds, where each file came from, yanking, upstream
+behaviour."""
 
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ FeedRefArg = Annotated[
 PackageArg = Annotated[
     str, typer.Argument(metavar="NAME", help="Package name.", show_default=False)
 ]
+VersionArg = Annotated[
+    str, typer.Argument(metavar="VERSION", help="Version (PEP 440).", show_default=False)
+]
+
+
+def version_text(version: dict[str, Any]) -> str:
+    """``2.0``, ``2.0 yanked`` or ``2.0 yanked (reason)``."""
+    if not version["yanked"]:
+        return str(version["version"])
+    reason = version.get("yanked_reason")
+    return f"{version['version']} yanked" + (f" ({reason})" if reason else "")
 
 
 def origin_text(file: dict[str, Any]) -> str:
@@ -78,7 +90,7 @@ def versions(
     note(f"{found['name']} in {found['feed']}; upstream behaviour: {found['upstream_behavior']}.")
     rows = [
         [
-            version["version"] + (" (yanked)" if version["yanked"] else ""),
+            version_text(version),
             file["filename"],
             origin_text(file),
         ]
@@ -91,6 +103,56 @@ def versions(
         empty=f"No versions of {name} in {ref}.",
         keep_whole=[True, True, False],
     )
+
+
+@app.command("yank")
+def yank(
+    ref: FeedRefArg,
+    name: PackageArg,
+    version: VersionArg,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why (at most 512 characters); installers show it."),
+    ] = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Yank a version (PEP 592): pip and uv skip it unless it is pinned exactly (contributors).
+
+    Every file of the version is yanked. Yanking it again replaces the reason.
+    """
+    with guarded():
+        url = feed_path(ref) + "/packages" + path(name, "versions", version, "yank")
+    body: dict[str, Any] = {} if reason is None else {"reason": reason}
+    with connect(server, token) as client:
+        found = client.post(url, body)
+    if as_json:
+        emit_json(found)
+        return
+    note(f"Yanked {name} {found['version']} in {ref}.")
+    typer.echo(version_text(found))
+
+
+@app.command("unyank")
+def unyank(
+    ref: FeedRefArg,
+    name: PackageArg,
+    version: VersionArg,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Un-yank a version, so installers choose it again (contributors)."""
+    with guarded():
+        url = feed_path(ref) + "/packages" + path(name, "versions", version, "unyank")
+    with connect(server, token) as client:
+        found = client.post(url, {})
+    if as_json:
+        emit_json(found)
+        return
+    note(f"Un-yanked {name} {found['version']} in {ref}.")
+    typer.echo(version_text(found))
 
 
 @app.command("upstreaming")
@@ -127,3 +189,64 @@ def upstreaming(
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="package")
+
+
+# --- views: promote and demote (quiver.cli.commands.views manages the views) ---------------
+
+_PromotedVersionArg = Annotated[
+    str, typer.Argument(metavar="VERSION", help="The version (PEP 440).", show_default=False)
+]
+_PromotionViewArg = Annotated[
+    str,
+    typer.Argument(metavar="VIEW", help="A view of the feed, e.g. release.", show_default=False),
+]
+
+
+def _promotion(
+    action: str,
+    ref: str,
+    name: str,
+    version: str,
+    view: str,
+    server: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    with guarded():
+        url = feed_path(ref) + "/packages" + path(name, "versions", version, action)
+    with connect(server, token) as client:
+        found = client.post(url, {"view": view})
+    if as_json:
+        emit_json(found)
+        return
+    where = "to" if action == "promote" else "from"
+    target = f"{ref}@{found['view']}"
+    note(f"{action.capitalize()}d {found['name']} {found['version']} {where} {target}.")
+
+
+@app.command("promote")
+def promote(
+    ref: FeedRefArg,
+    name: PackageArg,
+    version: _PromotedVersionArg,
+    view: _PromotionViewArg,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Promote a version to a view, so installs from FEED@VIEW see it (contributors)."""
+    _promotion("promote", ref, name, version, view, server, token, as_json)
+
+
+@app.command("demote")
+def demote(
+    ref: FeedRefArg,
+    name: PackageArg,
+    version: _PromotedVersionArg,
+    view: _PromotionViewArg,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take a version out of a view; it stays in the feed (feed owners)."""
+    _promotion("demote", ref, name, version, view, server, token, as_json)

@@ -21,6 +21,7 @@ from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
 from quiver.services.upstreams.models import Upstream
+from quiver.services.views.models import default_views
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ async def create_feed(
         except IntegrityError:
             raise Conflict(f"Feed {ref} already exists.") from None
         session.add(FeedRole(feed_id=feed.id, user_id=principal.require_user(), role=Role.OWNER))
+        session.add_all(default_views(feed.id))
         if also is not None:
             await also(session, feed)
         await session.commit()

@@ -13,11 +13,13 @@ from datetime import datetime
 
 from packaging.version import InvalidVersion
 from packaging.version import Version as PEP440Version
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true
+from sqlalchemy.sql.elements import ColumnElement
 
 from quiver.services.access import FeedInfo
 from quiver.services.context import Context
 from quiver.services.packages.models import File, Package, Version
+from quiver.services.views.models import ViewVersion
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,20 @@ def version_key(text: str) -> tuple[int, PEP440Version | str]:
         return (0, text)
 
 
-async def list_package_names(ctx: Context, feed: FeedInfo) -> list[PackageName]:
-    """Packages of ``feed`` that have at least one file, by normalized name."""
-    has_files = exists().where(File.version_id == Version.id, Version.package_id == Package.id)
+def in_view(view_id: int | None) -> ColumnElement[bool]:
+    """True for versions promoted to the view ``view_id`` (every version for None: local)."""
+    if view_id is None:
+        return true()
+    return exists().where(ViewVersion.view_id == view_id, ViewVersion.version_id == Version.id)
+
+
+async def list_package_names(
+    ctx: Context, feed: FeedInfo, view_id: int | None = None
+) -> list[PackageName]:
+    """Packages of ``feed`` (or of its view) that have at least one file, by normalized name."""
+    has_files = exists().where(
+        File.version_id == Version.id, Version.package_id == Package.id, in_view(view_id)
+    )
     query = (
         select(Package.name, Package.normalized_name)
         .where(Package.feed_id == feed.id, has_files)
@@ -120,9 +133,9 @@ async def list_package_names(ctx: Context, feed: FeedInfo) -> list[PackageName]:
 
 
 async def package_files(
-    ctx: Context, feed: FeedInfo, normalized_name: str
+    ctx: Context, feed: FeedInfo, normalized_name: str, view_id: int | None = None
 ) -> PackageListing | None:
-    """The files of one package in ``feed``; None if it has none (or does not exist)."""
+    """The files of one package in ``feed`` (or its view ``view_id``); None if it has none."""
     query = (
         select(Package.name, Version, File)
         .join(Version, Version.package_id == Package.id)
@@ -131,6 +144,7 @@ async def package_files(
             Package.feed_id == feed.id,
             Package.normalized_name == normalized_name,
             File.feed_id == feed.id,
+            in_view(view_id),
         )
     )
     async with ctx.sessions() as session:
@@ -163,10 +177,23 @@ async def local_package(ctx: Context, feed: FeedInfo, normalized_name: str) -> L
     return state
 
 
+async def view_package(
+    ctx: Context, feed: FeedInfo, view_id: int, normalized_name: str
+) -> PackageListing | None:
+    """The files of a name in a view of the feed (promoted versions only), cached per serial."""
+    key = ("view", feed.id, feed.serial, view_id, normalized_name)
+    cached = ctx.listings.get(key)
+    if cached is not None:
+        return cached.listing
+    listing = await package_files(ctx, feed, normalized_name, view_id)
+    ctx.listings.put(key, LocalPackage(normalized_name, listing, False, "default"))
+    return listing
+
+
 async def find_file(
-    ctx: Context, feed: FeedInfo, normalized_name: str, filename: str
+    ctx: Context, feed: FeedInfo, normalized_name: str, filename: str, view_id: int | None = None
 ) -> FileRecord | None:
-    """The file ``filename`` of package ``normalized_name`` in ``feed``, or None."""
+    """The file ``filename`` of package ``normalized_name`` in ``feed`` (or its view), or None."""
     query = (
         select(Version, File)
         .join(Version, Version.id == File.version_id)
@@ -176,6 +203,7 @@ async def find_file(
             File.filename == filename,
             Package.feed_id == feed.id,
             Package.normalized_name == normalized_name,
+            in_view(view_id),
         )
     )
     async with ctx.sessions() as session:
@@ -211,9 +239,11 @@ __all__ = [
     "PackageListing",
     "PackageName",
     "find_file",
+    "in_view",
     "list_package_names",
     "local_package",
     "package_files",
     "sorted_listing",
     "version_key",
+    "view_package",
 ]

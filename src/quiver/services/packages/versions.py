@@ -21,6 +21,7 @@ from quiver.services.errors import NotFound
 from quiver.services.packages.index import version_key
 from quiver.services.packages.models import File, Package, Version
 from quiver.services.packages.records import ORIGIN_LOCAL, ORIGIN_UPSTREAM
+from quiver.services.views.promoted import views_of_versions
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class VersionEntry:
     yanked: bool
     yanked_reason: str | None
     files: tuple[VersionFile, ...]
+    # The views the version is in: ``local`` first, then those it was promoted to.
+    views: tuple[str, ...] = ("local",)
 
     @property
     def origins(self) -> frozenset[str]:
@@ -120,6 +123,7 @@ async def list_versions(
     )
     async with ctx.sessions() as session:
         rows = (await session.execute(query)).all()
+        promoted = await views_of_versions(session, list({row[1].id for row in rows}))
     if not rows:
         raise NotFound(f"Package {package_name} is not in feed {feed.ref}.")
     package = rows[0][0]
@@ -151,6 +155,7 @@ async def list_versions(
                 yanked=version.yanked,
                 yanked_reason=version.yanked_reason,
                 files=tuple(sorted(files, key=lambda f: f.filename)),
+                views=("local", *promoted.get(version.id, ())),
             )
             for version, files in versions
         ),

@@ -29,12 +29,14 @@ from quiver.services.packages.index import (
     PackageListing,
     local_package,
     sorted_listing,
+    view_package,
 )
 from quiver.services.upstreams.client import IndexSource
 from quiver.services.upstreams.errors import UpstreamError
 from quiver.services.upstreams.models import KIND_INDEX
 from quiver.services.upstreams.reading import UpstreamInfo, feed_upstreams
 from quiver.services.upstreams.remote import RemoteFile
+from quiver.services.views.access import find_view, is_local
 
 log = logging.getLogger("quiver.upstreams")
 ALLOW_EXTERNAL = "allow-external-versions"
@@ -162,13 +164,21 @@ async def _ask_feed(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _A
     source = await resolve_feed(ctx, FeedRef(org, project, name))
     if source is None:
         return _Answer(key=("gone", upstream.id))
-    theirs = await local_package(ctx, source, normalized)
-    key = ("feed", upstream.id, source.id, source.serial)
-    if theirs.listing is None:
+    key: Hashable = ("feed", upstream.id, source.id, source.serial)
+    if is_local(upstream.source_view):
+        listing = (await local_package(ctx, source, normalized)).listing
+    else:
+        # Through a view: only the versions promoted to it.
+        assert upstream.source_view is not None
+        view = await find_view(ctx, source.id, upstream.source_view)
+        if view is None:
+            return _Answer(key=("gone", upstream.id, source.serial))
+        listing = await view_package(ctx, source, view.id, normalized)
+    if listing is None:
         return _Answer(key=key)
     files = tuple(
         RemoteSource(upstream, _as_remote(record), source_feed=source)
-        for record in theirs.listing.files
+        for record in listing.files
         if record.origin != REMOTE
     )
     return _Answer(key=key, files=files)

@@ -13,11 +13,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from quiver.domain.errors import DomainError
 from quiver.domain.names import split_feed_ref, validate_feed_name
-from quiver.domain.roles import Role
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.access import FeedInfo, FeedRef, Principal, resolve_feed
 from quiver.services.context import Context
-from quiver.services.errors import Invalid
+from quiver.services.errors import Invalid, NotFound
 from quiver.services.upstreams.models import KIND_FEED, KIND_INDEX
+from quiver.services.views.access import readable_view
 
 PYPI_ALIAS = "pypi"
 LOCAL_VIEW = "local"
@@ -151,19 +151,22 @@ def _redact(url: str) -> str:
 
 
 async def _source_feed(ctx: Context, principal: Principal, text: str) -> tuple[FeedInfo, str]:
-    """The feed (and view) ``ORG/FEED@VIEW`` names, if the caller can read it."""
+    """The feed (and view) ``ORG/FEED@VIEW`` names, if the caller can read it (the
+    view: its own visibility counts). No view means ``local``."""
     try:
-        org, project, name, view = split_feed_ref(text)
+        org, project, name, view_name = split_feed_ref(text)
     except DomainError as err:
         raise Invalid(str(err)) from None
-    source = await authorize(ctx, principal, FeedRef(org, project, name), Role.READER)
-    view = view or LOCAL_VIEW
-    if view.casefold() != LOCAL_VIEW:
-        raise Invalid(
-            f"View {view} does not exist on feed {source.ref}: "
-            f"only @{LOCAL_VIEW} (what was published or saved there) exists for now."
-        )
-    return source, LOCAL_VIEW
+    ref = FeedRef(org, project, name, view_name)
+    try:
+        _seen, view = await readable_view(ctx, principal, ref)
+    except NotFound as err:
+        if not str(err).startswith("View "):
+            raise
+        raise Invalid(str(err)) from None
+    source = await resolve_feed(ctx, ref)
+    assert source is not None
+    return source, LOCAL_VIEW if view is None else view.name
 
 
 __all__ = ["ResolvedUpstream", "UpstreamSpec", "resolve_spec"]

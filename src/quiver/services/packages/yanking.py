@@ -1,0 +1,155 @@
+"""Yank and un-yank a version (PEP 592), by contributors.
+
+A yanked version stays in the feed and in every index page, marked yanked with
+its reason: installers skip it unless a requirement pins it exactly
+(``==`` or ``===``). Yanking applies to the whole version, every file of it, as
+PEP 592 recommends. Both operations are idempotent: yanking a yanked version
+replaces its reason, un-yanking a version that is not yanked changes nothing.
+Any change bumps the feed's serial, so cached index pages are rebuilt at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name, canonicalize_version
+from packaging.version import InvalidVersion
+from packaging.version import Version as PEP440Version
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quiver.domain.roles import Role
+from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.context import Context
+from quiver.services.errors import Invalid, NotFound
+from quiver.services.feeds.service import bump_serial
+from quiver.services.packages.models import File, Package, Version
+
+#: The longest reason kept (the column's size).
+MAX_REASON = 512
+
+
+@dataclass(frozen=True)
+class YankState:
+    """A version after a yank or un-yank, and whether the call changed anything."""
+
+    feed: str
+    name: str
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    changed: bool
+
+
+async def yank(
+    ctx: Context,
+    principal: Principal,
+    ref: FeedRef,
+    package_name: str,
+    version: str,
+    reason: str | None = None,
+) -> YankState:
+    """Mark every file of ``version`` yanked, with ``reason`` (contributors).
+
+    An empty or blank reason means none. Yanking a yanked version replaces its
+    reason. 400 for a reason over 512 characters; 404 for an unknown package or
+    version.
+    """
+    text = _reason(reason)
+    return await _set(ctx, principal, ref, package_name, version, yanked=True, reason=text)
+
+
+async def unyank(
+    ctx: Context, principal: Principal, ref: FeedRef, package_name: str, version: str
+) -> YankState:
+    """Make ``version`` installable again (contributors); a no-op if it is not yanked."""
+    return await _set(ctx, principal, ref, package_name, version, yanked=False, reason=None)
+
+
+async def _set(
+    ctx: Context,
+    principal: Principal,
+    ref: FeedRef,
+    package_name: str,
+    version: str,
+    *,
+    yanked: bool,
+    reason: str | None,
+) -> YankState:
+    feed = await authorize(ctx, principal, ref, Role.CONTRIBUTOR)
+    async with ctx.sessions() as session, session.begin():
+        package, row = await _find(session, feed, package_name, version)
+        changed = row.yanked != yanked or row.yanked_reason != reason
+        if changed:
+            row.yanked = yanked
+            row.yanked_reason = reason
+            await bump_serial(session, feed.id)
+        state = YankState(
+            feed=feed.ref,
+            name=package.name,
+            version=row.version,
+            yanked=row.yanked,
+            yanked_reason=row.yanked_reason,
+            changed=changed,
+        )
+    if changed:
+        ctx.access.invalidate()
+    return state
+
+
+async def _find(
+    session: AsyncSession, feed: FeedInfo, package_name: str, version: str
+) -> tuple[Package, Version]:
+    """The package and its version (matched in PEP 440 canonical form), locked for update."""
+    normalized = canonicalize_name(package_name.strip())
+    package = await session.scalar(
+        select(Package).where(Package.feed_id == feed.id, Package.normalized_name == normalized)
+    )
+    if package is None:
+        raise NotFound(f"Package {package_name} is not in feed {feed.ref}.")
+    has_files = exists().where(File.version_id == Version.id, File.feed_id == feed.id)
+    rows = (
+        await session.scalars(
+            select(Version).where(Version.package_id == package.id, has_files).with_for_update()
+        )
+    ).all()
+    row = _matching(rows, version.strip())
+    if row is None:
+        raise NotFound(f"Version {version.strip()} of {package.name} is not in feed {feed.ref}.")
+    return package, row
+
+
+def _matching(rows: Sequence[Version], text: str) -> Version | None:
+    """The row whose canonical form is ``text``'s, else the one PEP 440 says equals it."""
+    canonical = canonicalize_version(text, strip_trailing_zero=False)
+    for row in rows:
+        if row.canonical == canonical:
+            return row
+    try:
+        wanted = PEP440Version(text)
+    except InvalidVersion:
+        return None
+    equal = [row for row in rows if _parsed(row.version) == wanted]
+    return equal[0] if len(equal) == 1 else None
+
+
+def _parsed(text: str) -> PEP440Version | None:
+    try:
+        return PEP440Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    text = " ".join(reason.split())
+    if len(text) > MAX_REASON:
+        raise Invalid(
+            f"The reason is {len(text)} characters long; at most {MAX_REASON} are allowed."
+        )
+    return text or None
+
+
+__all__ = ["MAX_REASON", "YankState", "unyank", "yank"]

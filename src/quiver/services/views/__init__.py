@@ -1,0 +1,1 @@
+"""Views of a feed: ``local`` (everything), and named subsets of promoted versions."""
