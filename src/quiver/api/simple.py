@@ -4,8 +4,9 @@ Mounted under ``/{org}`` and ``/{org}/{project}``. Every route needs the reader
 role on the feed. Pages are rendered once per change of the feed and kept as
 bytes in ``ctx.pages`` under ``(feed id, view, serial, name, body format, encoding)``;
 a request that hits the cache does no SQL beyond the (cached) access checks.
-The ETag names feed, serial and variant, so ``If-None-Match`` is answered
-without touching the cache at all.
+The ETag is a digest of the page's bytes (plus the variant), so it is the same
+on every process and can never repeat for different content after a database
+is rebuilt.
 
 Non-normalized package names and missing trailing slashes are answered with a
 301 to the canonical URL. ``Location`` is a relative reference, so it is right
@@ -32,6 +33,7 @@ from quiver.api.simple_render import render_package, render_project_list
 from quiver.api.simple_upstream import send_upstream_file
 from quiver.domain.roles import Visibility
 from quiver.services.access import FeedInfo, FeedRef, Principal
+from quiver.services.caches import CachedPage
 from quiver.services.context import Context
 from quiver.services.errors import NotFound
 from quiver.services.packages.index import list_package_names, view_package
@@ -94,10 +96,24 @@ async def serve_page(
         response.headers["Vary"] = VARY
         return response
     use_gzip = accepts_gzip(request.headers.get("accept-encoding"))
-    encoding = "gzip" if use_gzip else "identity"
-    upstream = _short_digest(upstream_key) if upstream_key else ""
     seen = view_key(view)
-    etag = f'"{feed.id}{seen}.{feed.serial}{upstream}.{rep.tag}{".gz" if use_gzip else ""}"'
+    base = (feed.id, seen, feed.serial, upstream_key, page, rep.body_format)
+    cached = ctx.pages.get((*base, "gzip" if use_gzip else "identity"))
+    if cached is None:
+        plain = await render(rep.body_format)
+        if plain is None:
+            if view is not None:
+                raise NotFound(f"Package {page} is not in view {view.name} of feed {feed.ref}.")
+            raise NotFound(f"Package {page} does not exist in feed {feed.ref}.")
+        digest = hashlib.blake2b(plain, digest_size=9).hexdigest()
+        packed = CachedPage(gzip.compress(plain, mtime=0), digest)
+        ctx.pages.put((*base, "identity"), CachedPage(plain, digest))
+        ctx.pages.put((*base, "gzip"), packed)
+        cached = packed if use_gzip else CachedPage(plain, digest)
+    body, digest = cached.body, cached.digest
+    # The ETag is a digest of the page itself: equal pages, equal tags, on any server,
+    # and a rebuilt database can never answer 304 for a page a client cached before.
+    etag = f'"{digest}.{rep.tag}{".gz" if use_gzip else ""}"'
     headers = {
         "ETag": etag,
         "Vary": VARY,
@@ -106,28 +122,11 @@ async def serve_page(
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    key = (feed.id, seen, feed.serial, upstream_key, page, rep.body_format, encoding)
-    body = ctx.pages.get(key)
-    if body is None:
-        plain = await render(rep.body_format)
-        if plain is None:
-            if view is not None:
-                raise NotFound(f"Package {page} is not in view {view.name} of feed {feed.ref}.")
-            raise NotFound(f"Package {page} does not exist in feed {feed.ref}.")
-        packed = gzip.compress(plain, mtime=0)
-        base = (feed.id, seen, feed.serial, upstream_key, page, rep.body_format)
-        ctx.pages.put((*base, "identity"), plain)
-        ctx.pages.put((*base, "gzip"), packed)
-        body = packed if use_gzip else plain
     headers["Content-Type"] = rep.content_type
     headers["Content-Length"] = str(len(body))
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
     return Response(b"" if request.method == "HEAD" else body, headers=headers)
-
-
-def _short_digest(key: tuple[Hashable, ...]) -> str:
-    return "." + hashlib.blake2b(repr(key).encode(), digest_size=6).hexdigest()
 
 
 @router.api_route(SIMPLE, methods=GET_HEAD)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -74,16 +75,24 @@ class AccessCache:
         self.views.clear()
 
 
+@dataclass(frozen=True)
+class CachedPage:
+    """A rendered page in one encoding, with the digest its ETag is made of."""
+
+    body: bytes
+    digest: str
+
+
 class PageCache:
-    """Rendered pages as bytes under ``(feed_id, serial, name, variant)``; LRU-bounded."""
+    """Rendered pages under ``(feed_id, view, serial, upstreams, name, variant)``; LRU-bounded."""
 
     def __init__(self, max_entries: int = 4096) -> None:
-        self._data: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._data: OrderedDict[Hashable, CachedPage] = OrderedDict()
         self.max_entries = max_entries
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> CachedPage | None:
         value = self._data.get(key)
         if value is None:
             self.misses += 1
@@ -92,7 +101,7 @@ class PageCache:
         self._data.move_to_end(key)
         return value
 
-    def put(self, key: Hashable, value: bytes) -> None:
+    def put(self, key: Hashable, value: CachedPage) -> None:
         self._data[key] = value
         self._data.move_to_end(key)
         while len(self._data) > self.max_entries:
