@@ -54,6 +54,8 @@ def test_promote_then_install_from_the_release_view(
         "1.0": ["local", "release"],
         "2.0": ["local"],
     }
+    shown = cli.ok("package", "versions", FEED, "pkg-views").out
+    assert "local, release" in shown
     token = server.admin_token
     venv = make_venv(tmp_path / "release")
     venv.pip(

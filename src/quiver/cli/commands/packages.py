@@ -91,6 +91,7 @@ def versions(
     rows = [
         [
             version_text(version),
+            ", ".join(version.get("views") or []) or "-",
             file["filename"],
             origin_text(file),
         ]
@@ -98,10 +99,10 @@ def versions(
         for file in version["files"]
     ]
     table(
-        ["VERSION", "FILE", "ORIGIN"],
+        ["VERSION", "VIEWS", "FILE", "ORIGIN"],
         rows,
         empty=f"No versions of {name} in {ref}.",
-        keep_whole=[True, True, False],
+        keep_whole=[True, True, True, False],
     )
 
 
