@@ -123,16 +123,8 @@ def yank(
 
     Every file of the version is yanked. Yanking it again replaces the reason.
     """
-    with guarded():
-        url = feed_path(ref) + "/packages" + path(name, "versions", version, "yank")
     body: dict[str, Any] = {} if reason is None else {"reason": reason}
-    with connect(server, token) as client:
-        found = client.post(url, body)
-    if as_json:
-        emit_json(found)
-        return
-    note(f"Yanked {name} {found['version']} in {ref}.")
-    typer.echo(version_text(found))
+    _version_action(ref, name, version, "yank", body, "Yanked", (server, token, as_json))
 
 
 @app.command("unyank")
@@ -145,14 +137,28 @@ def unyank(
     as_json: JsonOpt = False,
 ) -> None:
     """Un-yank a version, so installers choose it again (contributors)."""
+    _version_action(ref, name, version, "unyank", {}, "Un-yanked", (server, token, as_json))
+
+
+def _version_action(
+    ref: str,
+    name: str,
+    version: str,
+    action: str,
+    body: dict[str, Any],
+    done: str,
+    options: tuple[str | None, str | None, bool],
+) -> None:
+    """POST ``.../versions/{version}/{action}`` and show the version it answers with."""
+    server, token, as_json = options
     with guarded():
-        url = feed_path(ref) + "/packages" + path(name, "versions", version, "unyank")
+        url = feed_path(ref) + "/packages" + path(name, "versions", version, action)
     with connect(server, token) as client:
-        found = client.post(url, {})
+        found = client.post(url, body)
     if as_json:
         emit_json(found)
         return
-    note(f"Un-yanked {name} {found['version']} in {ref}.")
+    note(f"{done} {name} {found['version']} in {ref}.")
     typer.echo(version_text(found))
 
 
