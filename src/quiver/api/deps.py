@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -43,6 +44,9 @@ def presented_secret(request: Request) -> str | None:
 async def get_principal(request: Request) -> Principal:
     ctx = get_context(request)
     principal = await authenticate(ctx, presented_secret(request))
+    if request.client is not None:
+        # per request: the cached principal is shared by every request of a token
+        principal = replace(principal, address=request.client.host)
     request.state.principal = principal
     return principal
 

@@ -17,6 +17,7 @@ from quiver.api.simple_files import METADATA_SUFFIX, METADATA_TYPE, file_cache_c
 from quiver.services.access import FeedInfo, Principal, role_on
 from quiver.services.context import Context
 from quiver.services.errors import NotFound
+from quiver.services.events.record import Actor
 from quiver.services.upstreams.listing import RemoteSource, merged_package
 from quiver.services.upstreams.saving import (
     open_remote,
@@ -46,10 +47,12 @@ async def send_upstream_file(
         return Response(data, media_type=METADATA_TYPE, headers=headers)
     role = await role_on(ctx, principal, feed)
     require_save_right(feed, role, principal.authenticated)
-    return await _stream(request, ctx, feed, source)
+    return await _stream(request, ctx, feed, source, Actor.of(principal))
 
 
-async def _stream(request: Request, ctx: Context, feed: FeedInfo, source: RemoteSource) -> Response:
+async def _stream(
+    request: Request, ctx: Context, feed: FeedInfo, source: RemoteSource, actor: Actor
+) -> Response:
     headers = _headers(feed, source.record.filename, source.record.sha256)
     headers["Content-Disposition"] = f'attachment; filename="{source.record.filename}"'
     if source.record.size is not None:
@@ -63,7 +66,7 @@ async def _stream(request: Request, ctx: Context, feed: FeedInfo, source: Remote
 
     async def body() -> AsyncIterator[bytes]:
         async with stack:
-            async for chunk in stream_and_save(ctx, feed, source, chunks):
+            async for chunk in stream_and_save(ctx, feed, source, chunks, actor):
                 yield chunk
 
     return StreamingResponse(body(), headers=headers, media_type=content_type)

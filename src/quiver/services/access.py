@@ -33,6 +33,8 @@ class Principal:
     token_id: int | None = None
     feed_ids: frozenset[int] | None = None
     expires_at: datetime | None = None
+    # the client's address for this request (audit log); set by the API layer
+    address: str | None = None
 
     @property
     def authenticated(self) -> bool:

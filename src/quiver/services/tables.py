@@ -3,7 +3,9 @@
 from quiver.db.base import Base
 from quiver.services.accounts.models import Token, TokenFeed, User
 from quiver.services.devicelogin.models import DeviceCode
+from quiver.services.events.models import FeedEvent
 from quiver.services.feeds.models import Feed, FeedRole
+from quiver.services.jobs.models import JobLease
 from quiver.services.orgs.models import Organization, OrgMember, Project
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.upstreams.models import Upstream
@@ -13,10 +15,12 @@ __all__ = [
     "Base",
     "DeviceCode",
     "Feed",
+    "FeedEvent",
     "FeedRole",
     "FeedView",
     "File",
     "FilenameRecord",
+    "JobLease",
     "OrgMember",
     "Organization",
     "Package",

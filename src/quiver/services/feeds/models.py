@@ -35,6 +35,13 @@ class Feed(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Whether readers (not only collaborators and up) save from upstream sources.
     readers_can_save: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set while the feed is in its organization's recycle bin: the name stays
+    # reserved, reads and writes are refused, an owner can restore it.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Retention policy (None: no such condition); see services/retention.
+    retention_max_versions: Mapped[int | None] = mapped_column(Integer, default=None)
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class FeedRole(Base):

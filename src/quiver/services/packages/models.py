@@ -46,6 +46,10 @@ class Version(Base):
     yanked: Mapped[bool] = mapped_column(default=False)
     yanked_reason: Mapped[str | None] = mapped_column(String(512), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while the version is in the feed's recycle bin (it leaves every index);
+    # who moved it there, by name, so the record outlives the account.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class File(Base):
@@ -82,6 +86,9 @@ class File(Base):
     )
     upstream_name: Mapped[str | None] = mapped_column(String(64), default=None)
     source_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    # Downloads, counted in memory and written in batches off the request path.
+    download_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    last_download_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class FilenameRecord(Base):

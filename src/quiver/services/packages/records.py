@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quiver.blobs import blob_key
 from quiver.db.base import utcnow
 from quiver.domain.distributions import DistFilename, check_agreement, parse_metadata
+from quiver.domain.events import EventKind
 from quiver.services.access import FeedInfo
 from quiver.services.context import Context
-from quiver.services.feeds.service import bump_serial
+from quiver.services.events.record import SERVER, Actor, record_event
 from quiver.services.packages.archives import read_core_metadata
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.packages.staging import StagedFile
@@ -55,6 +56,8 @@ class Provenance:
     upstream_id: int | None = None
     upstream_name: str | None = None
     source_url: str | None = None
+    # who published it, or whose download saved it (the change feed and audit log)
+    actor: Actor = SERVER
 
 
 async def check_distribution(
@@ -133,8 +136,19 @@ async def record_file(
                 sha256=staged.sha256,
             )
         )
-    await bump_serial(session, feed.id)
     await session.flush()
+    kind = EventKind.PUBLISH if published else EventKind.SAVE
+    detail = {"upstream": provenance.upstream_name} if provenance.upstream_name else None
+    await record_event(
+        session,
+        feed.id,
+        provenance.actor,
+        kind,
+        package=package.name,
+        version=version.version,
+        files=[row.filename],
+        detail=detail,
+    )
     return row
 
 

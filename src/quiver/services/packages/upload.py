@@ -20,6 +20,7 @@ from quiver.domain.errors import DomainError
 from quiver.services.access import FeedInfo, Principal
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid
+from quiver.services.events.record import Actor
 from quiver.services.packages.models import File, FilenameRecord
 from quiver.services.packages.records import (
     CheckedFile,
@@ -124,7 +125,11 @@ async def _record(
     async with ctx.sessions() as session:
         try:
             row = await record_file(
-                session, feed, checked, keys, Provenance(uploaded_by=principal.user_id)
+                session,
+                feed,
+                checked,
+                keys,
+                Provenance(uploaded_by=principal.user_id, actor=Actor.of(principal)),
             )
             await session.commit()
         except IntegrityError:

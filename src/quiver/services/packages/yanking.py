@@ -19,11 +19,12 @@ from packaging.version import Version as PEP440Version
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quiver.domain.events import EventKind
 from quiver.domain.roles import Role
 from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
 from quiver.services.context import Context
 from quiver.services.errors import Invalid, NotFound
-from quiver.services.feeds.service import bump_serial
+from quiver.services.events.record import Actor, record_event
 from quiver.services.packages.models import File, Package, Version
 
 #: The longest reason kept (the column's size).
@@ -84,7 +85,15 @@ async def _set(
         if changed:
             row.yanked = yanked
             row.yanked_reason = reason
-            await bump_serial(session, feed.id)
+            await record_event(
+                session,
+                feed.id,
+                Actor.of(principal),
+                EventKind.YANK if yanked else EventKind.UNYANK,
+                package=package.name,
+                version=row.version,
+                detail={"reason": reason} if reason else None,
+            )
         state = YankState(
             feed=feed.ref,
             name=package.name,

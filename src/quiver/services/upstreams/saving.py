@@ -28,6 +28,7 @@ from quiver.domain.roles import Role
 from quiver.services.access import FeedInfo
 from quiver.services.context import Context
 from quiver.services.errors import Forbidden, ServiceError, Unauthenticated
+from quiver.services.events.record import SERVER, Actor
 from quiver.services.packages.records import (
     ORIGIN_UPSTREAM,
     Provenance,
@@ -74,7 +75,11 @@ async def open_remote(ctx: Context, source: RemoteSource) -> AsyncIterator[Async
 
 
 async def stream_and_save(
-    ctx: Context, feed: FeedInfo, source: RemoteSource, chunks: AsyncIterator[bytes]
+    ctx: Context,
+    feed: FeedInfo,
+    source: RemoteSource,
+    chunks: AsyncIterator[bytes],
+    actor: Actor = SERVER,
 ) -> AsyncIterator[bytes]:
     """Yield ``chunks`` to the caller, saving the file before its last chunk goes out.
 
@@ -97,14 +102,16 @@ async def stream_and_save(
         raise
     with anyio.CancelScope(shield=True):
         try:
-            await save(ctx, feed, source, staged)
+            await save(ctx, feed, source, staged, actor)
         finally:
             staged.discard()
     if held is not None:
         yield held
 
 
-async def save(ctx: Context, feed: FeedInfo, source: RemoteSource, staged: StagedFile) -> bool:
+async def save(
+    ctx: Context, feed: FeedInfo, source: RemoteSource, staged: StagedFile, actor: Actor = SERVER
+) -> bool:
     """Store ``staged`` as a saved copy in ``feed`` if it is what the upstream promised."""
     upstream = source.upstream.name
     if staged.sha256 != source.record.sha256:
@@ -129,6 +136,7 @@ async def save(ctx: Context, feed: FeedInfo, source: RemoteSource, staged: Stage
         upstream_id=source.upstream.id,
         upstream_name=upstream,
         source_url=source.source_url,
+        actor=actor,
     )
     async with ctx.sessions() as session:
         try:

@@ -17,12 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.domain.errors import DomainError
+from quiver.domain.events import EventKind
 from quiver.domain.names import validate_feed_name
 from quiver.domain.roles import Role, Scope, Visibility
 from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid, NotFound
-from quiver.services.feeds.service import bump_serial
+from quiver.services.events.record import Actor, record_event
 from quiver.services.packages.index import version_key
 from quiver.services.packages.models import Package, Version
 from quiver.services.upstreams.models import Upstream
@@ -145,7 +146,10 @@ async def create_view(
             await session.flush()
         except IntegrityError:
             raise Conflict(f"Feed {feed.ref} already has a view named {name}.") from None
-        await bump_serial(session, feed.id)
+        detail = {"visibility": view.visibility} if view.visibility else None
+        await record_event(
+            session, feed.id, Actor.of(principal), EventKind.VIEW_CREATE, view=name, detail=detail
+        )
         await session.commit()
     ctx.access.invalidate()
     return _details(feed, view, 0)
@@ -169,6 +173,7 @@ async def update_view(
     renamed = _view_name(new_name) if new_name is not None else None
     async with ctx.sessions() as session:
         view = await _get_view(session, feed, name)
+        before = {"name": view.name, "visibility": view.visibility}
         if renamed is not None and renamed != view.name:
             old_key = view.name_key
             view.name, view.name_key = renamed, renamed.casefold()
@@ -188,7 +193,15 @@ async def update_view(
             view.visibility = visibility.value
         elif clear_visibility:
             view.visibility = None
-        await bump_serial(session, feed.id)
+        after = {"name": view.name, "visibility": view.visibility}
+        await record_event(
+            session,
+            feed.id,
+            Actor.of(principal),
+            EventKind.VIEW_UPDATE,
+            view=view.name,
+            detail={"before": before, "after": after},
+        )
         await session.commit()
         details = _details(feed, view)
     ctx.access.invalidate()
@@ -218,7 +231,9 @@ async def delete_view(ctx: Context, principal: Principal, ref: FeedRef, name: st
                 f"{', '.join(refs)}: remove that source first."
             )
         await session.execute(delete(FeedView).where(FeedView.id == view.id))
-        await bump_serial(session, feed.id)
+        await record_event(
+            session, feed.id, Actor.of(principal), EventKind.VIEW_DELETE, view=view.name
+        )
         await session.commit()
     ctx.access.invalidate()
 
@@ -273,7 +288,15 @@ async def promote(
             await session.flush()
         except IntegrityError:  # promoted at the same time by someone else
             return done
-        await bump_serial(session, feed.id)
+        await record_event(
+            session,
+            feed.id,
+            Actor.of(principal),
+            EventKind.PROMOTE,
+            package=package.name,
+            version=version.version,
+            view=view.name,
+        )
         await session.commit()
     ctx.access.invalidate()
     return done
@@ -306,7 +329,15 @@ async def demote(
                 f"Version {version.version} of {package.name} is not in view {view.name} "
                 f"of feed {feed.ref}."
             )
-        await bump_serial(session, feed.id)
+        await record_event(
+            session,
+            feed.id,
+            Actor.of(principal),
+            EventKind.DEMOTE,
+            package=package.name,
+            version=version.version,
+            view=view.name,
+        )
         await session.commit()
     ctx.access.invalidate()
     return Promotion(feed.ref, view.name, package.name, version.version, False)

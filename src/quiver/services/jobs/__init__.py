@@ -1,0 +1,1 @@
+"""Scheduled jobs that run once at a time across every server process."""
