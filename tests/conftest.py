@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -17,6 +18,9 @@ import pytest
 from quiver.api.app import create_app
 from quiver.settings import Settings
 from tests.support.postgres import require_postgres, temporary_database
+
+if TYPE_CHECKING:
+    from tests.support.s3 import S3Server
 
 ADMIN_TOKEN = "qvr_" + "A" * 43
 
@@ -47,6 +51,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
         max_upload_bytes=5 * 1024 * 1024,
+        jobs_interval_seconds=0,  # no scheduled job: tests run it when they mean to
     )
 
 
@@ -69,3 +74,12 @@ async def anon(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     """A client on the same app with no credentials."""
     async with httpx.AsyncClient(transport=api._transport, base_url="http://quiver.test") as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's S3 server on loopback (one per test process), with the test credentials set."""
+    from tests.support.s3 import aws_test_credentials, s3_server  # boto3 loads slowly
+
+    with s3_server(tmp_path_factory.mktemp("s3")) as server, aws_test_credentials():
+        yield server

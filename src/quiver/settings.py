@@ -7,9 +7,12 @@ The only place that knows about the environment: everything else receives a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from quiver.blobs.location import parse_storage_url
 
 MIB = 1024 * 1024
 
@@ -43,6 +46,37 @@ class Settings(BaseSettings):
     # Feed lifecycle (docs/lifecycle.md): days a deleted version or feed stays in
     # the recycle bin before the scheduled purge removes it for good.
     recycle_bin_days: int = Field(default=30, ge=1, le=3650)
+    # The scheduled lifecycle job (retention, recycle-bin purges): how often each
+    # server process tries to run it (0: never; one process at a time runs it), and
+    # how long a process that took it may run before another may take it over.
+    jobs_interval_seconds: float = Field(default=3600, ge=0)
+    jobs_lease_seconds: float = Field(default=1800, gt=0)
+    # Blob storage (docs/deploy.md, "Object storage (S3-compatible)"): None keeps files
+    # under data_dir/blobs; ``file:///path`` or ``s3://bucket/prefix``. S3 credentials come
+    # from the standard AWS sources (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, ...).
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    # "auto": path-style requests when s3_endpoint_url is set (MinIO, Ceph), else the SDK's choice
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    s3_presigned_downloads: bool = False
+    s3_presign_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    s3_multipart_threshold: int = Field(default=16 * MIB, ge=5 * MIB)
+    s3_multipart_chunk: int = Field(default=16 * MIB, ge=5 * MIB, le=5 * 1024 * MIB)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_storage_url(value)
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _check_endpoint_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy async URL: the default SQLite file, or the configured one.

@@ -126,7 +126,7 @@ def test_main_flow(cli: Cli) -> None:
     assert "bob" not in members_left.out
     assert "root2" in members_left.out
     refused(revoked, 1, "revoked")
-    assert "Deleted feed acme/plat/tools" in deleted.err
+    assert "Moved feed acme/plat/tools to the recycle bin" in deleted.err
     assert [f["ref"] for f in cli.ok("feed", "list", "acme", "--json").json()] == ["acme/libs"]
     assert bob not in cli.server.log()
 

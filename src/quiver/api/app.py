@@ -15,12 +15,14 @@ from fastapi import FastAPI
 from quiver import __version__
 from quiver.api.errors import install_error_handlers
 from quiver.api.reason import ReasonPhraseMiddleware
-from quiver.blobs import FilesystemBlobStore
+from quiver.blobs import open_blob_store
 from quiver.db.engine import make_engine, make_session_factory
 from quiver.db.migrate import upgrade
 from quiver.services.accounts.service import bootstrap_admin, flush_token_usage
 from quiver.services.caches import PageCache
 from quiver.services.context import Context
+from quiver.services.jobs.scheduler import schedule_forever
+from quiver.services.packages.downloads import flush_downloads
 from quiver.services.upstreams.cache import UpstreamCache
 from quiver.services.upstreams.client import UpstreamClient
 from quiver.settings import Settings
@@ -41,13 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ctx.upstreams = upstreams = UpstreamCache(fetcher, settings)
         app.state.ctx = ctx
         flusher = asyncio.create_task(_flush_forever(ctx))
+        jobs = asyncio.create_task(schedule_forever(ctx))
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in (jobs, flusher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await flush_token_usage(ctx)
+            await flush_downloads(ctx)
             await upstreams.aclose()
             await http.aclose()
             await ctx.engine.dispose()
@@ -105,7 +110,7 @@ async def start(settings: Settings) -> Context:
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        blobs=FilesystemBlobStore(settings.blob_dir),
+        blobs=await open_blob_store(settings),
         pages=PageCache(settings.page_cache_entries),
     )
     secret = await bootstrap_admin(ctx, settings.admin_token)
@@ -137,3 +142,7 @@ async def _flush_forever(ctx: Context) -> None:
             await flush_token_usage(ctx)
         except Exception:
             log.exception("could not record token usage")
+        try:
+            await flush_downloads(ctx)
+        except Exception:
+            log.exception("could not record download counts")

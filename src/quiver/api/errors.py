@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quiver.api.reason import REASON_HEADER, safe_reason
 from quiver.domain.errors import DomainError
-from quiver.services.errors import ServiceError
+from quiver.services.errors import Gone, ServiceError
 
 log = logging.getLogger("quiver.api")
 REALM = 'Basic realm="Quiver", charset="UTF-8"'
@@ -35,7 +35,9 @@ def _wants_reason(request: Request) -> bool:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, err: ServiceError) -> JSONResponse:
-        return error_response(err.status, str(err), reason=_wants_reason(request))
+        # 410 (a feed in the recycle bin): pip shows only the status line's reason.
+        reason = err.status == Gone.status or _wants_reason(request)
+        return error_response(err.status, str(err), reason=reason)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, err: DomainError) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Custom HTTP reason phrases, which twine shows as the reason of a failed upload.
+"""Custom HTTP reason phrases, which twine shows as the reason of a failed upload
+(and pip, with ``-vv``, as the reason an index page failed: a feed in the recycle bin).
 
 ASGI has no field for the reason phrase, so a handler marks the response with
 the private ``x-quiver-reason`` header; ``ReasonPhraseMiddleware`` (outermost)

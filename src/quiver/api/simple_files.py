@@ -4,7 +4,9 @@ A file's bytes never change (a filename is never reused in a feed), so every
 download carries ``ETag: "<sha256>"`` and ``Cache-Control: ..., max-age=31536000,
 immutable`` (``public`` for public feeds, ``private`` otherwise), plus
 ``Accept-Ranges: bytes``; ``If-None-Match`` gives 304, HEAD gives the headers
-alone, a single ``Range`` gives 206 and an unsatisfiable one 416.
+alone, a single ``Range`` gives 206 and an unsatisfiable one 416. A GET of a
+whole file (no ``Range``, not ``.metadata``, not 304) is counted in memory for
+the file's download count (``quiver.services.packages.downloads``).
 
 Content types: ``.whl`` and ``.zip`` are ``application/zip``, ``.tar.gz`` is
 ``application/gzip`` (never ``Content-Encoding: gzip``, which would make clients
@@ -14,7 +16,8 @@ out as an attachment with ``X-Content-Type-Options: nosniff``.
 
 A local blob store sends with Starlette's FileResponse (sendfile where the
 server has it; it implements HEAD, single and multiple ranges); any other store
-is streamed through ``BlobStore.iter_bytes`` with single-range support.
+is streamed through ``BlobStore.iter_bytes`` with single-range support, or
+redirected to a presigned URL (``quiver.api.blob_stream``).
 """
 
 from __future__ import annotations
@@ -22,12 +25,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
-from collections.abc import AsyncIterator
 
 from fastapi import Request, Response
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse
 
+from quiver.api.blob_stream import send_stored
 from quiver.api.errors import error_response
 from quiver.api.negotiation import etag_matches
 from quiver.domain.roles import Visibility
@@ -39,7 +41,6 @@ from quiver.services.packages.index import find_file
 log = logging.getLogger("quiver.api")
 METADATA_SUFFIX = ".metadata"
 METADATA_TYPE = "text/plain; charset=utf-8"
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def media_type(filename: str) -> str:
@@ -56,32 +57,6 @@ def media_type(filename: str) -> str:
 def file_cache_control(feed: FeedInfo) -> str:
     scope = "public" if feed.visibility is Visibility.PUBLIC else "private"
     return f"{scope}, max-age=31536000, immutable"
-
-
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``[start, end)`` of a single ``bytes=`` range; None to send the whole file.
-
-    Raises ValueError when the range cannot be satisfied (416). Malformed headers
-    and multiple ranges are ignored (RFC 9110 allows answering with the whole file).
-    """
-    match = _RANGE.match(header.strip().replace(" ", ""))
-    if match is None:
-        return None
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:  # suffix: the last N bytes
-        length = int(last)
-        if length == 0:
-            raise ValueError("empty suffix range")
-        return (max(size - length, 0), size)
-    start = int(first)
-    end = size if not last else min(int(last) + 1, size)
-    if last and int(last) < start:
-        return None
-    if start >= size:
-        raise ValueError("range starts past the end")
-    return (start, end)
 
 
 async def send_file(
@@ -126,51 +101,28 @@ async def send_file(
             stat = await asyncio.to_thread(os.stat, path)
         except FileNotFoundError:
             return _missing(filename, key)
+        count_download(request, ctx, feed, filename)
         return FileResponse(
             path, headers=headers, media_type=content_type, filename=filename, stat_result=stat
         )
     if size is None:
         return _missing(filename, key)
-    return _stream(request, ctx, key, size, filename, content_type, headers)
+    count_download(request, ctx, feed, filename)
+    return await send_stored(request, ctx, key, size, filename, content_type, headers)
+
+
+def count_download(request: Request, ctx: Context, feed: FeedInfo, filename: str) -> None:
+    """Count a download of the whole file (GET without ``Range``; never ``.metadata``).
+
+    In memory only: ``quiver.services.packages.downloads`` writes counts off the request path.
+    """
+    if request.method != "GET" or "range" in request.headers:
+        return
+    if filename.endswith(METADATA_SUFFIX):
+        return
+    ctx.downloads.record(feed.id, filename)
 
 
 def _missing(filename: str, key: str) -> Response:
     log.error("blob %s of %s is missing from the blob store", key, filename)
     return error_response(500, f"The content of {filename} is missing from storage.")
-
-
-def _stream(
-    request: Request,
-    ctx: Context,
-    key: str,
-    size: int,
-    filename: str,
-    content_type: str,
-    headers: dict[str, str],
-) -> Response:
-    headers = {
-        **headers,
-        "Content-Type": content_type,
-        "Content-Disposition": f'attachment; filename="{filename}"',
-    }
-    start, end, status = 0, size, 200
-    wanted = request.headers.get("range")
-    if_range = request.headers.get("if-range")
-    if wanted and (if_range is None or if_range == headers["ETag"]):
-        try:
-            span = parse_range(wanted, size)
-        except ValueError:
-            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-        if span is not None:
-            start, end = span
-            status = 206
-            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    headers["Content-Length"] = str(end - start)
-    if request.method == "HEAD":
-        return Response(status_code=status, headers=headers)
-
-    async def body() -> AsyncIterator[bytes]:
-        async for chunk in ctx.blobs.iter_bytes(key, start, end):
-            yield chunk
-
-    return StreamingResponse(body(), status_code=status, headers=headers)

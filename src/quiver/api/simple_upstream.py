@@ -13,7 +13,13 @@ from collections.abc import AsyncIterator
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
-from quiver.api.simple_files import METADATA_SUFFIX, METADATA_TYPE, file_cache_control, media_type
+from quiver.api.simple_files import (
+    METADATA_SUFFIX,
+    METADATA_TYPE,
+    count_download,
+    file_cache_control,
+    media_type,
+)
 from quiver.services.access import FeedInfo, Principal, role_on
 from quiver.services.context import Context
 from quiver.services.errors import NotFound
@@ -68,6 +74,8 @@ async def _stream(
         async with stack:
             async for chunk in stream_and_save(ctx, feed, source, chunks, actor):
                 yield chunk
+        # Counted once every byte went out (and the file is saved, so the flush finds it).
+        count_download(request, ctx, feed, source.record.filename)
 
     return StreamingResponse(body(), headers=headers, media_type=content_type)
 

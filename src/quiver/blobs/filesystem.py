@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 CHUNK = 256 * 1024
@@ -57,7 +57,7 @@ class FilesystemBlobStore:
 
     async def iter_bytes(
         self, key: str, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         with self._path(key).open("rb") as handle:
             handle.seek(start)
             remaining = None if end is None else end - start

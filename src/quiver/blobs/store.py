@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+
+class BlobStoreError(Exception):
+    """The store could not do what was asked; ``str(err)`` is one line, without secrets."""
 
 
 def blob_key(sha256: str, filename: str) -> str:
@@ -27,8 +31,20 @@ class BlobStore(Protocol):
     def local_path(self, key: str) -> Path | None:
         """A path the server may send with sendfile, when the store is local."""
 
-    def iter_bytes(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Stream the bytes ``[start, end)`` of the blob."""
+    def iter_bytes(
+        self, key: str, start: int = 0, end: int | None = None
+    ) -> AsyncGenerator[bytes, None]:
+        """Stream the bytes ``[start, end)`` of the blob; FileNotFoundError when missing."""
 
     async def delete(self, key: str) -> None:
         """Remove ``key``; removing a missing key is not an error."""
+
+
+@runtime_checkable
+class PresignedDownloads(Protocol):
+    """A store whose blobs clients may fetch themselves, from a short-lived signed URL."""
+
+    async def presigned_url(
+        self, key: str, filename: str, expires_seconds: int, content_type: str | None = None
+    ) -> str:
+        """A URL that sends the blob as an attachment named ``filename`` for a while."""

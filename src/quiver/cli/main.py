@@ -7,13 +7,17 @@ import typer
 from quiver.cli import server
 from quiver.cli.commands import (
     authenticate,
+    changes,
     connect,
+    feed_recycle,
     feeds,
     login,
     orgs,
     packages,
     permissions,
     projects,
+    recycle,
+    retention,
     tokens,
     users,
     views,
@@ -30,6 +34,10 @@ for group in (login, orgs, projects, feeds, users, tokens, permissions, authenti
     group.register(app)
 packages.register(app)
 views.register(app)
+feed_recycle.register(app)
+recycle.register(app)
+retention.register(app)
+changes.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

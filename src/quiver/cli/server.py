@@ -38,6 +38,17 @@ def load_settings(overrides: dict[str, object]) -> Settings:
     return settings
 
 
+def check_storage(settings: Settings) -> None:
+    """Exit with a one-line error (status 2) unless the blob store can be reached."""
+    from quiver.blobs import BlobStoreError, open_blob_store
+
+    try:
+        asyncio.run(open_blob_store(settings))
+    except BlobStoreError as err:
+        typer.echo(f"error: QUIVER_STORAGE_URL: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (QUIVER_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (QUIVER_PORT).")] = None,
@@ -47,6 +58,7 @@ def serve(
 
     from quiver.api.app import create_app
     from quiver.api.reason import install_uvicorn_reason_phrases
+    from quiver.cli import serverlog
 
     overrides: dict[str, object] = {}
     if host is not None:
@@ -54,7 +66,9 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(overrides)
+    check_storage(settings)
     install_uvicorn_reason_phrases()
+    serverlog.configure(settings.log_level)
     typer.echo(f"Quiver listening on http://{settings.host}:{settings.port}/", err=True)
     uvicorn.run(
         create_app(settings),

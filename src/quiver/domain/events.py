@@ -24,6 +24,13 @@ class EventKind(enum.StrEnum):
     VIEW_CREATE = "view-create"
     VIEW_UPDATE = "view-update"
     VIEW_DELETE = "view-delete"
+    UPSTREAM_ADD = "upstream-add"
+    UPSTREAM_REMOVE = "upstream-remove"
+    UPSTREAM_MOVE = "upstream-move"
+    UPSTREAMING_SET = "upstreaming-set"  # a package's upstream behaviour
+    FEED_UPDATE = "feed-update"
+    PERMISSION_SET = "permission-set"
+    PERMISSION_REMOVE = "permission-remove"
 
 
 #: The kinds the change feed lists (for mirroring); the audit log lists every kind.

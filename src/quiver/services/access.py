@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.db.base import utcnow
+from quiver.domain.feed_bin import gone_message
 from quiver.domain.roles import SCOPE_CEILING, Role, Scope, Visibility, effective_role
 from quiver.domain.tokens import looks_like_token, token_digest
 from quiver.services.accounts.models import Token
 from quiver.services.context import Context
-from quiver.services.errors import Forbidden, NotFound, Unauthenticated
+from quiver.services.errors import Forbidden, Gone, NotFound, Unauthenticated
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, OrgMember, Project
 
@@ -84,6 +85,9 @@ class FeedInfo:
     visibility: Visibility
     serial: int
     readers_can_save: bool = False
+    # set while the feed is in the recycle bin: every read and write is refused
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
     @property
     def ref(self) -> str:
@@ -100,6 +104,8 @@ class FeedInfo:
             visibility=Visibility(feed.visibility),
             serial=feed.serial,
             readers_can_save=feed.readers_can_save,
+            deleted_at=feed.deleted_at,
+            deleted_by=feed.deleted_by,
         )
 
 
@@ -212,30 +218,46 @@ ACTION_WORDS = {
 }
 
 
-async def authorize(ctx: Context, principal: Principal, ref: FeedRef, needed: Role) -> FeedInfo:
+async def authorize(
+    ctx: Context,
+    principal: Principal,
+    ref: FeedRef,
+    needed: Role,
+    *,
+    include_deleted: bool = False,
+) -> FeedInfo:
     """The feed ``ref`` names, if ``principal`` holds ``needed`` on it.
 
     Anonymous callers who lack the right get 401 (so clients send credentials);
     callers who may not see the feed get 404; callers who see it but lack the
     role get 403 with a sentence naming the role. A token limited to other feeds
-    is told so.
+    is told so. A feed in the recycle bin is 410 for its readers (unless
+    ``include_deleted``: restore, purge and the bin's listing).
     """
     feed = await resolve_feed(ctx, ref)
     if feed is None:
         if not principal.authenticated:
             raise Unauthenticated(f"Authentication required for feed {ref}.")
         raise NotFound(f"Feed {ref} does not exist or you do not have access to it.")
-    return await check_role(ctx, principal, ref, feed, needed)
+    return await check_role(ctx, principal, ref, feed, needed, include_deleted=include_deleted)
 
 
 async def check_role(
-    ctx: Context, principal: Principal, ref: FeedRef, feed: FeedInfo, needed: Role
+    ctx: Context,
+    principal: Principal,
+    ref: FeedRef,
+    feed: FeedInfo,
+    needed: Role,
+    *,
+    include_deleted: bool = False,
 ) -> FeedInfo:
     """``feed`` if ``principal`` holds ``needed`` on it; the errors of ``authorize`` if not.
 
     ``feed.visibility`` is what grants readers without a role (a view may widen it).
     """
     role = await role_on(ctx, principal, feed)
+    if feed.deleted_at is not None and not include_deleted:
+        _refuse_deleted(ctx, principal, feed, role)
     if role >= needed and _token_allows(principal, feed):
         return feed
     if not principal.authenticated:
@@ -249,6 +271,15 @@ async def check_role(
         + _scope_hint(principal, needed)
         + "."
     )
+
+
+def _refuse_deleted(ctx: Context, principal: Principal, feed: FeedInfo, role: Role) -> None:
+    """410 with the way back for those who may read the deleted feed; others fall
+    through to the usual 401/403/404 (so nothing about it is revealed)."""
+    assert feed.deleted_at is not None
+    if role >= Role.READER and _token_allows(principal, feed):
+        days = ctx.settings.recycle_bin_days
+        raise Gone(gone_message(feed.ref, feed.deleted_at, feed.deleted_by, days))
 
 
 def _token_allows(principal: Principal, feed: FeedInfo) -> bool:

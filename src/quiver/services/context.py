@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from quiver.blobs import BlobStore
 from quiver.db.engine import SessionFactory
 from quiver.services.caches import LRU, AccessCache, PageCache
+from quiver.services.packages.downloads import DownloadBuffer
 from quiver.services.upstreams.cache import UpstreamCache
 from quiver.services.upstreams.client import UpstreamClient
 from quiver.settings import Settings
@@ -31,6 +32,8 @@ class Context:
     listings: LRU[LocalPackage] = field(default_factory=lambda: LRU(8192))
     # token ids used since the last flush; written off the request path
     token_usage: set[int] = field(default_factory=set)
+    # downloads counted since the last flush; written off the request path
+    downloads: DownloadBuffer = field(default_factory=DownloadBuffer)
     # upstream fetching: one HTTP client for all upstreams, and their page cache;
     # created by the app's lifespan (None in contexts that never fetch, e.g. the CLI)
     http: httpx.AsyncClient | None = None

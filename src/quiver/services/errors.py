@@ -39,6 +39,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Gone(ServiceError):
+    """The thing was deleted and waits in a recycle bin (410); the reason says how to restore."""
+
+    status = 410
+
+
 class TooLarge(ServiceError):
     """The request body is over a size limit (413)."""
 

@@ -144,11 +144,7 @@ async def update_feed(
     return feed_out(request, details)
 
 
-@router.delete(FEEDS + "/{feed}", status_code=204)
-async def delete_feed(ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep) -> Response:
-    """Delete the feed and everything in it (feed owners)."""
-    await feeds.delete_feed(ctx, principal, ref)
-    return Response(status_code=204)
+# DELETE FEEDS/{feed} (to the recycle bin) is in quiver.api.rest.feed_recycle.
 
 
 @router.get(FEEDS + "/{feed}/permissions")

@@ -71,6 +71,8 @@ def version_out(entry: VersionEntry) -> VersionOut:
         yanked=entry.yanked,
         yanked_reason=entry.yanked_reason,
         views=list(entry.views),
+        download_count=entry.download_count,
+        last_download_at=entry.last_download_at,
         files=[
             VersionFileOut(
                 filename=file.filename,
@@ -82,6 +84,8 @@ def version_out(entry: VersionEntry) -> VersionOut:
                 source_url=file.source_url,
                 uploaded_at=file.uploaded_at,
                 uploaded_by=file.uploaded_by,
+                download_count=file.download_count,
+                last_download_at=file.last_download_at,
             )
             for file in entry.files
         ],

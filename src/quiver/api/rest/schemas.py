@@ -32,6 +32,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Message, "description": "No valid token (WWW-Authenticate: Basic)"},
     403: {"model": Message, "description": "Known caller without the right"},
     404: {"model": Message, "description": "Not found, or not visible to the caller"},
+    410: {"model": Message, "description": "The feed is in the recycle bin"},
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Message, "description": "It exists already"}
@@ -280,6 +281,8 @@ class VersionFileOut(BaseModel):
     source_url: str | None = Field(description="Where it was saved from")
     uploaded_at: datetime = Field(description="When it was published or saved")
     uploaded_by: str | None = Field(description="Who published it (local files)")
+    download_count: int = Field(default=0, description="Downloads of the file")
+    last_download_at: datetime | None = Field(default=None, description="The last download")
 
 
 class VersionOut(BaseModel):
@@ -290,6 +293,8 @@ class VersionOut(BaseModel):
     views: list[str] = Field(
         default=["local"], description="The views the version is in: local, then promotions"
     )
+    download_count: int = Field(default=0, description="Downloads of all its files")
+    last_download_at: datetime | None = Field(default=None, description="Its files' last download")
 
 
 class YankPost(Request):

@@ -21,6 +21,7 @@ from quiver.cli.commands._common import (
     guarded,
     listing,
     note,
+    when,
 )
 
 app = typer.Typer(
@@ -173,17 +174,24 @@ def delete(
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Delete a feed and every package in it (feed owners)."""
+    """Move a feed to the recycle bin (feed owners): reads and writes are refused and its
+    name stays reserved until an owner restores it ('quiver feed restore') or purges it
+    ('quiver feed purge'); the server purges it after the recycle-bin period."""
     with guarded():
         url = feed_path(ref)
     if not yes:
         if not sys.stdin.isatty():
             fail(f"Refusing to delete feed {ref} without --yes: no terminal to ask.", EXIT_USAGE)
-        if not typer.confirm(f"Delete feed {ref} and every package in it?", err=True):
+        if not typer.confirm(f"Move feed {ref} to the recycle bin?", err=True):
             fail("Not deleted.", EXIT_REFUSED)
     with connect(server, token) as client:
-        client.delete(url)
-    note(f"Deleted feed {ref}.")
+        found = client.delete(url)
+    name = found["ref"]
+    note(
+        f"Moved feed {name} to the recycle bin: reads and writes are refused and its name "
+        f"stays reserved. Restore it with `quiver feed restore {name}` until "
+        f"{when(found['purge_after'])} UTC, when it is purged for good."
+    )
 
 
 app.add_typer(upstreams.app, name="upstream")

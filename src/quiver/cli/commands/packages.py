@@ -94,16 +94,24 @@ def versions(
             ", ".join(version.get("views") or []) or "-",
             file["filename"],
             origin_text(file),
+            downloads_text(file),
         ]
         for version in found["versions"]
         for file in version["files"]
     ]
     table(
-        ["VERSION", "VIEWS", "FILE", "ORIGIN"],
+        ["VERSION", "VIEWS", "FILE", "ORIGIN", "DOWNLOADS"],
         rows,
         empty=f"No versions of {name} in {ref}.",
-        keep_whole=[True, True, True, False],
+        keep_whole=[True, True, True, False, True],
     )
+
+
+def downloads_text(file: dict[str, Any]) -> str:
+    """``12 (last 2026-01-02 10:00)``, or ``0``."""
+    count = int(file.get("download_count") or 0)
+    last = file.get("last_download_at")
+    return f"{count} (last {when(last)})" if last else str(count)
 
 
 @app.command("yank")

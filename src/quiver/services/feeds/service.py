@@ -9,7 +9,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quiver.db.base import utcnow
 from quiver.domain.errors import DomainError
+from quiver.domain.events import EventKind
+from quiver.domain.feed_bin import reserved_message
 from quiver.domain.names import validate_description, validate_feed_name
 from quiver.domain.roles import Role, Scope, Visibility
 from quiver.services.access import FeedInfo, FeedRef, Principal, authorize, resolve_feed, role_on
@@ -17,6 +20,7 @@ from quiver.services.accounts.models import User
 from quiver.services.accounts.service import get_user
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid, NotFound
+from quiver.services.events.record import Actor, record_event
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
@@ -67,6 +71,7 @@ async def create_feed(
     async with ctx.sessions() as session:
         org = await managed_org(session, principal, ref.org)
         project = await get_project(session, org, ref.project) if ref.project else None
+        await _refuse_reserved(session, ref)
         feed = Feed(
             org_id=org.id,
             project_id=project.id if project else None,
@@ -90,6 +95,15 @@ async def create_feed(
     return FeedDetails(feed, str(ref), org.name, project.name if project else None, Role.OWNER)
 
 
+async def _refuse_reserved(session: AsyncSession, ref: FeedRef) -> None:
+    """409 for the name of a feed in the recycle bin: it stays reserved until purged."""
+    deleted_at = await session.scalar(
+        select(Feed.deleted_at).where(Feed.path_key == ref.path_key, Feed.deleted_at.is_not(None))
+    )
+    if deleted_at is not None:
+        raise Conflict(reserved_message(str(ref), deleted_at))
+
+
 async def list_feeds(
     ctx: Context, principal: Principal, org_name: str, project_name: str | None = None
 ) -> list[FeedDetails]:
@@ -97,7 +111,8 @@ async def list_feeds(
     async with ctx.sessions() as session:
         org = await get_org(session, org_name)
         query = select(Feed, Project.name).outerjoin(Project, Project.id == Feed.project_id)
-        query = query.where(Feed.org_id == org.id).order_by(Feed.path_key)
+        query = query.where(Feed.org_id == org.id, Feed.deleted_at.is_(None))
+        query = query.order_by(Feed.path_key)
         if project_name is not None:
             scope = await get_project(session, org, project_name)
             query = query.where(Feed.project_id == scope.id)
@@ -147,23 +162,53 @@ async def update_feed(
             feed.visibility = visibility.value
         if readers_can_save is not None:
             feed.readers_can_save = readers_can_save
+        await record_event(
+            session,
+            feed.id,
+            Actor.of(principal),
+            EventKind.FEED_UPDATE,
+            detail={
+                "description": feed.description,
+                "visibility": feed.visibility,
+                "readers_can_save": feed.readers_can_save,
+            },
+        )
     ctx.access.invalidate()
     return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
 
 
-async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> None:
-    """Delete a feed and everything in it (owners)."""
+async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedDetails:
+    """Move a feed to the recycle bin (owners); the feed as it now is.
+
+    Its name stays reserved and every read and write is refused (410 for its
+    readers) until an owner restores or purges it, or the scheduled purge takes
+    it after ``recycle_bin_days`` (``quiver.services.feeds.recycle``).
+    """
     info = await authorize(ctx, principal, ref, Role.OWNER)
     principal.require_scope(Scope.MANAGE)
     async with ctx.sessions() as session, session.begin():
-        # Feeds that had this one as an upstream source lose it (cascade): their
-        # pages change.
-        downstream = select(Upstream.feed_id).where(Upstream.source_feed_id == info.id)
-        await session.execute(
-            update(Feed).where(Feed.id.in_(downstream)).values(serial=Feed.serial + 1)
+        moved = await session.execute(
+            update(Feed)
+            .where(Feed.id == info.id, Feed.deleted_at.is_(None))
+            .values(deleted_at=utcnow(), deleted_by=principal.username)
         )
-        await session.execute(delete(Feed).where(Feed.id == info.id))
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            raise Conflict(f"Feed {info.ref} is in the recycle bin already.")
+        await record_event(session, info.id, Actor.of(principal), EventKind.FEED_DELETE)
+        await bump_downstream(session, info.id)
+        feed = await session.get(Feed, info.id, populate_existing=True)
+        assert feed is not None
     ctx.access.invalidate()
+    return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
+
+
+async def bump_downstream(session: AsyncSession, feed_id: int) -> None:
+    """Bump the serial of every feed that has ``feed_id`` as an upstream source
+    (their pages change when it leaves or comes back)."""
+    downstream = select(Upstream.feed_id).where(Upstream.source_feed_id == feed_id)
+    await session.execute(
+        update(Feed).where(Feed.id.in_(downstream)).values(serial=Feed.serial + 1)
+    )
 
 
 async def set_permission(
@@ -178,6 +223,13 @@ async def set_permission(
             session.add(FeedRole(feed_id=info.id, user_id=user.id, role=int(role)))
         else:
             current.role = int(role)
+        await record_event(
+            session,
+            info.id,
+            Actor.of(principal),
+            EventKind.PERMISSION_SET,
+            detail={"user": user.username, "role": role.label},
+        )
     ctx.access.invalidate()
     return user, role
 
@@ -208,6 +260,13 @@ async def remove_permission(
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFound(f"{user.username} has no role on feed {ref}.")
+        await record_event(
+            session,
+            info.id,
+            Actor.of(principal),
+            EventKind.PERMISSION_REMOVE,
+            detail={"user": user.username},
+        )
     ctx.access.invalidate()
 
 
@@ -240,6 +299,7 @@ async def bump_serial(session: AsyncSession, feed_id: int) -> None:
 
 __all__ = [
     "FeedDetails",
+    "bump_downstream",
     "bump_serial",
     "create_feed",
     "delete_feed",

@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion
 from packaging.version import Version as PEP440Version
 from sqlalchemy import exists, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from quiver.services.access import FeedInfo
@@ -81,12 +83,15 @@ class LocalPackage:
 
     ``published`` says a version of it was ever published here (the
     dependency-confusion guard); ``upstream_behavior`` is the owner's choice.
+    ``binned`` holds the versions in the feed's recycle bin (``bin_key`` forms): an
+    owner deleted them, so upstreams must not bring them back.
     """
 
     normalized: str
     listing: PackageListing | None
     published: bool
     upstream_behavior: str
+    binned: frozenset[str] = frozenset()
 
 
 def sorted_listing(name: str, normalized: str, records: Iterable[FileRecord]) -> PackageListing:
@@ -108,6 +113,16 @@ def version_key(text: str) -> tuple[int, PEP440Version | str]:
         return (0, text)
 
 
+def bin_key(version: str) -> str:
+    """How a version in the recycle bin is matched: PEP 440 form without trailing zeros."""
+    return canonicalize_version(version)
+
+
+def live() -> ColumnElement[bool]:
+    """True for versions not in the feed's recycle bin (a deleted version leaves every index)."""
+    return Version.deleted_at.is_(None)
+
+
 def in_view(view_id: int | None) -> ColumnElement[bool]:
     """True for versions promoted to the view ``view_id`` (every version for None: local)."""
     if view_id is None:
@@ -120,7 +135,10 @@ async def list_package_names(
 ) -> list[PackageName]:
     """Packages of ``feed`` (or of its view) that have at least one file, by normalized name."""
     has_files = exists().where(
-        File.version_id == Version.id, Version.package_id == Package.id, in_view(view_id)
+        File.version_id == Version.id,
+        Version.package_id == Package.id,
+        live(),
+        in_view(view_id),
     )
     query = (
         select(Package.name, Package.normalized_name)
@@ -144,6 +162,7 @@ async def package_files(
             Package.feed_id == feed.id,
             Package.normalized_name == normalized_name,
             File.feed_id == feed.id,
+            live(),
             in_view(view_id),
         )
     )
@@ -161,20 +180,29 @@ async def local_package(ctx: Context, feed: FeedInfo, normalized_name: str) -> L
     cached = ctx.listings.get(key)
     if cached is not None:
         return cached
-    query = select(Package.published_at, Package.upstream_behavior).where(
+    query = select(Package.published_at, Package.upstream_behavior, Package.id).where(
         Package.feed_id == feed.id, Package.normalized_name == normalized_name
     )
     async with ctx.sessions() as session:
         row = (await session.execute(query)).first()
+        binned = await _binned_versions(session, row[2]) if row is not None else frozenset()
     listing = await package_files(ctx, feed, normalized_name) if row is not None else None
     state = LocalPackage(
         normalized=normalized_name,
         listing=listing,
         published=row is not None and row[0] is not None,
         upstream_behavior=row[1] if row is not None else "default",
+        binned=binned,
     )
     ctx.listings.put(key, state)
     return state
+
+
+async def _binned_versions(session: AsyncSession, package_id: int) -> frozenset[str]:
+    query = select(Version.version).where(
+        Version.package_id == package_id, Version.deleted_at.is_not(None)
+    )
+    return frozenset(bin_key(text) for text in await session.scalars(query))
 
 
 async def view_package(
@@ -203,6 +231,7 @@ async def find_file(
             File.filename == filename,
             Package.feed_id == feed.id,
             Package.normalized_name == normalized_name,
+            live(),
             in_view(view_id),
         )
     )
@@ -238,9 +267,11 @@ __all__ = [
     "LocalPackage",
     "PackageListing",
     "PackageName",
+    "bin_key",
     "find_file",
     "in_view",
     "list_package_names",
+    "live",
     "local_package",
     "package_files",
     "sorted_listing",

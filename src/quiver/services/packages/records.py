@@ -26,6 +26,7 @@ from quiver.services.access import FeedInfo
 from quiver.services.context import Context
 from quiver.services.events.record import SERVER, Actor, record_event
 from quiver.services.packages.archives import read_core_metadata
+from quiver.services.packages.binned import refuse_if_binned
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.packages.staging import StagedFile
 
@@ -97,7 +98,8 @@ async def record_file(
     """Add package, version and file rows (and, when published, the filename record).
 
     Flushes but does not commit: the caller owns the transaction. A filename that
-    exists raises IntegrityError from the flush.
+    exists raises IntegrityError from the flush; a version in the feed's recycle
+    bin raises VersionInBin (409).
     """
     meta, staged = checked.metadata, checked.file
     file_key, metadata_key = keys
@@ -149,6 +151,8 @@ async def record_file(
         files=[row.filename],
         detail=detail,
     )
+    # After the serial bump, which waits for a deletion holding the feed row.
+    await refuse_if_binned(session, feed, package, version, " or publish a new version")
     return row
 
 

@@ -21,7 +21,8 @@ from quiver.services.access import FeedInfo, Principal
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid
 from quiver.services.events.record import Actor
-from quiver.services.packages.models import File, FilenameRecord
+from quiver.services.packages.binned import VersionInBin, binned_version, restore_command
+from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.packages.records import (
     CheckedFile,
     Provenance,
@@ -57,6 +58,7 @@ async def publish(
     checked = await validate(ctx, request)
     async with ctx.sessions() as session:
         await _refuse_known_filename(session, feed, checked.dist.filename)
+        await _refuse_binned_version(session, feed, checked)
     keys = await store_blobs(ctx, checked)
     try:
         row = await _record(ctx, principal, feed, checked, keys)
@@ -104,15 +106,37 @@ async def _refuse_known_filename(session: AsyncSession, feed: FeedInfo, filename
     )
     if record is None:
         return
-    current = await session.scalar(
-        select(File.id).where(File.feed_id == feed.id, File.filename == record.filename)
-    )
+    current = (
+        await session.execute(
+            select(File.id, Version.deleted_at, Version.version, Package.name)
+            .join(Version, Version.id == File.version_id)
+            .join(Package, Package.id == Version.package_id)
+            .where(File.feed_id == feed.id, File.filename == record.filename)
+        )
+    ).first()
+    if current is not None and current[1] is not None:
+        version, package = current[2], current[3]
+        raise Conflict(
+            f"File already exists: {filename} is in the recycle bin of feed {feed.ref} "
+            f"(version {version} of {package} was deleted) and a filename can never be "
+            f"reused. Restore that version ({restore_command(feed.ref, package, version)}) "
+            "or publish a new version."
+        )
     if current is not None:
         raise Conflict(f"File already exists: {filename} is already in feed {feed.ref}.")
     raise Conflict(
         f"File already exists: {filename} was published to feed {feed.ref} before and "
         "deleted; a filename can never be reused. Publish a new version instead."
     )
+
+
+async def _refuse_binned_version(
+    session: AsyncSession, feed: FeedInfo, checked: CheckedFile
+) -> None:
+    """409 for a new file of a version in the feed's recycle bin."""
+    found = await binned_version(session, feed, checked.dist.name, str(checked.metadata.version))
+    if found is not None:
+        raise VersionInBin(feed.ref, found[0], found[1], " or publish a new version")
 
 
 async def _record(

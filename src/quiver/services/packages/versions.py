@@ -2,7 +2,8 @@
 
 Every file says whether it was published here (``local``, with who uploaded it)
 or saved from an upstream source (``upstream``, with that source's name and the
-URL the file came from, kept after the source is removed).
+URL the file came from, kept after the source is removed). Versions in the
+feed's recycle bin are left out (``quiver.services.packages.recycle`` lists them).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from quiver.services.access import FeedRef, Principal, authorize
 from quiver.services.accounts.models import User
 from quiver.services.context import Context
 from quiver.services.errors import NotFound
-from quiver.services.packages.index import version_key
+from quiver.services.packages.index import live, version_key
 from quiver.services.packages.models import File, Package, Version
 from quiver.services.packages.records import ORIGIN_LOCAL, ORIGIN_UPSTREAM
 from quiver.services.views.promoted import views_of_versions
@@ -47,6 +48,8 @@ class VersionFile:
     source_url: str | None
     uploaded_at: datetime
     uploaded_by: str | None
+    download_count: int = 0
+    last_download_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,14 @@ class VersionEntry:
     @property
     def origins(self) -> frozenset[str]:
         return frozenset(file.origin for file in self.files)
+
+    @property
+    def download_count(self) -> int:
+        return sum(file.download_count for file in self.files)
+
+    @property
+    def last_download_at(self) -> datetime | None:
+        return max((f.last_download_at for f in self.files if f.last_download_at), default=None)
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ async def list_packages(ctx: Context, principal: Principal, ref: FeedRef) -> lis
         )
         .join(Version, Version.package_id == Package.id)
         .join(File, File.version_id == Version.id)
-        .where(Package.feed_id == feed.id, File.feed_id == feed.id)
+        .where(Package.feed_id == feed.id, File.feed_id == feed.id, live())
         .group_by(Package.id, Package.name, Package.normalized_name, Package.upstream_behavior)
         .order_by(Package.normalized_name)
     )
@@ -119,6 +130,7 @@ async def list_versions(
             Package.feed_id == feed.id,
             Package.normalized_name == normalized,
             File.feed_id == feed.id,
+            live(),
         )
     )
     async with ctx.sessions() as session:
@@ -141,6 +153,8 @@ async def list_versions(
                 source_url=file.source_url,
                 uploaded_at=file.uploaded_at,
                 uploaded_by=username if file.origin == ORIGIN_LOCAL else None,
+                download_count=file.download_count,
+                last_download_at=file.last_download_at,
             )
         )
     versions = sorted(by_version.values(), key=lambda item: version_key(item[0].version))

@@ -10,22 +10,18 @@ Any change bumps the feed's serial, so cached index pages are rebuilt at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from packaging.utils import canonicalize_name, canonicalize_version
-from packaging.version import InvalidVersion
-from packaging.version import Version as PEP440Version
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.domain.events import EventKind
 from quiver.domain.roles import Role
 from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
 from quiver.services.context import Context
-from quiver.services.errors import Invalid, NotFound
+from quiver.services.errors import Invalid
 from quiver.services.events.record import Actor, record_event
-from quiver.services.packages.models import File, Package, Version
+from quiver.services.packages.binned import VersionInBin, find_version
+from quiver.services.packages.models import Package, Version
 
 #: The longest reason kept (the column's size).
 MAX_REASON = 512
@@ -57,7 +53,7 @@ async def yank(
     reason. 400 for a reason over 512 characters; 404 for an unknown package or
     version.
     """
-    text = _reason(reason)
+    text = clean_reason(reason)
     return await _set(ctx, principal, ref, package_name, version, yanked=True, reason=text)
 
 
@@ -110,47 +106,18 @@ async def _set(
 async def _find(
     session: AsyncSession, feed: FeedInfo, package_name: str, version: str
 ) -> tuple[Package, Version]:
-    """The package and its version (matched in PEP 440 canonical form), locked for update."""
-    normalized = canonicalize_name(package_name.strip())
-    package = await session.scalar(
-        select(Package).where(Package.feed_id == feed.id, Package.normalized_name == normalized)
-    )
-    if package is None:
-        raise NotFound(f"Package {package_name} is not in feed {feed.ref}.")
-    has_files = exists().where(File.version_id == Version.id, File.feed_id == feed.id)
-    rows = (
-        await session.scalars(
-            select(Version).where(Version.package_id == package.id, has_files).with_for_update()
-        )
-    ).all()
-    row = _matching(rows, version.strip())
-    if row is None:
-        raise NotFound(f"Version {version.strip()} of {package.name} is not in feed {feed.ref}.")
+    """The package and its version (matched in PEP 440 canonical form), locked for update.
+
+    404 for an unknown one; 409 for one in the feed's recycle bin.
+    """
+    package, row = await find_version(session, feed, package_name, version)
+    if row.deleted_at is not None:
+        raise VersionInBin(feed.ref, package.name, row.version, " first")
     return package, row
 
 
-def _matching(rows: Sequence[Version], text: str) -> Version | None:
-    """The row whose canonical form is ``text``'s, else the one PEP 440 says equals it."""
-    canonical = canonicalize_version(text, strip_trailing_zero=False)
-    for row in rows:
-        if row.canonical == canonical:
-            return row
-    try:
-        wanted = PEP440Version(text)
-    except InvalidVersion:
-        return None
-    equal = [row for row in rows if _parsed(row.version) == wanted]
-    return equal[0] if len(equal) == 1 else None
-
-
-def _parsed(text: str) -> PEP440Version | None:
-    try:
-        return PEP440Version(text)
-    except InvalidVersion:
-        return None
-
-
-def _reason(reason: str | None) -> str | None:
+def clean_reason(reason: str | None) -> str | None:
+    """``reason`` with its whitespace collapsed (None when blank); 400 when too long."""
     if reason is None:
         return None
     text = " ".join(reason.split())
@@ -161,4 +128,4 @@ def _reason(reason: str | None) -> str | None:
     return text or None
 
 
-__all__ = ["MAX_REASON", "YankState", "unyank", "yank"]
+__all__ = ["MAX_REASON", "YankState", "clean_reason", "unyank", "yank"]

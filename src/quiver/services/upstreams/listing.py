@@ -5,7 +5,8 @@ published here, the files of the first upstream, in order, that has the name
 show too (a saved copy wins over the upstream's entry of the same filename).
 Once a version of the name is published here, upstream files are hidden unless
 the package's upstream behaviour is ``allow-external-versions``: the
-dependency-confusion guard.
+dependency-confusion guard. Versions in the feed's recycle bin never come back
+from an upstream: an owner deleted them on purpose.
 
 ``MergedPackage.key`` names the upstream answers a listing was built from, so a
 rendered page can be cached under it and is rebuilt when an answer changes.
@@ -27,6 +28,7 @@ from quiver.services.packages.index import (
     FileRecord,
     LocalPackage,
     PackageListing,
+    bin_key,
     local_package,
     sorted_listing,
     view_package,
@@ -108,7 +110,14 @@ def _merge(
 ) -> MergedPackage:
     own = local.listing.files if local.listing else ()
     have = {record.filename for record in own}
-    remote = {s.record.filename: s for s in answer.files if s.record.filename not in have}
+    remote = {
+        s.record.filename: s
+        for s in answer.files
+        if s.record.filename not in have and bin_key(s.record.version) not in local.binned
+    }
+    if not own and not remote:
+        # the upstream has only versions an owner deleted here (they are in the bin)
+        return MergedPackage(local, None, key=key)
     name = local.listing.name if local.listing else normalized
     listing = sorted_listing(name, normalized, [*own, *(s.record for s in remote.values())])
     if answer.page_url:
@@ -162,7 +171,8 @@ async def _ask_feed(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _A
     assert upstream.source_ref is not None
     org, project, name, _view = split_feed_ref(upstream.source_ref)
     source = await resolve_feed(ctx, FeedRef(org, project, name))
-    if source is None:
+    if source is None or source.deleted_at is not None:
+        # A source feed in the recycle bin is skipped until it is restored.
         return _Answer(key=("gone", upstream.id))
     key: Hashable = ("feed", upstream.id, source.id, source.serial)
     if is_local(upstream.source_view):

@@ -29,6 +29,7 @@ from quiver.services.access import FeedInfo
 from quiver.services.context import Context
 from quiver.services.errors import Forbidden, ServiceError, Unauthenticated
 from quiver.services.events.record import SERVER, Actor
+from quiver.services.packages.binned import VersionInBin
 from quiver.services.packages.records import (
     ORIGIN_UPSTREAM,
     Provenance,
@@ -146,6 +147,12 @@ async def save(
             # saved a moment ago by a concurrent download: nothing to do
             await session.rollback()
             await forget_blobs(ctx, *keys)
+            return False
+        except VersionInBin as err:
+            # an owner deleted the version while it was downloading: keep it out
+            await session.rollback()
+            await forget_blobs(ctx, *keys)
+            log.warning("not saving %s from upstream %s: %s", staged.filename, upstream, err)
             return False
     ctx.access.invalidate()
     log.info("saved %s from upstream %s into %s", staged.filename, upstream, feed.ref)

@@ -19,12 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quiver.domain.events import EventKind
 from quiver.domain.roles import Role, Scope, Visibility
 from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid, NotFound
+from quiver.services.events.record import Actor, record_event
 from quiver.services.feeds.models import Feed
-from quiver.services.feeds.service import FeedDetails, bump_serial, create_feed
+from quiver.services.feeds.service import FeedDetails, create_feed
 from quiver.services.packages.models import Package
 from quiver.services.upstreams.graph import (
     check_new,
@@ -92,6 +94,13 @@ async def add_upstream(
             ) from None
         refs = await feed_refs(session, [row.source_feed_id] if row.source_feed_id else [])
         info = upstream_info(row, refs)
+        await record_event(
+            session,
+            feed.id,
+            Actor.of(principal),
+            EventKind.UPSTREAM_ADD,
+            detail={"upstream": info.name, "position": len(rows) + 1},
+        )
     ctx.access.invalidate()
     return info
 
@@ -106,6 +115,13 @@ async def remove_upstream(ctx: Context, principal: Principal, ref: FeedRef, name
         await session.delete(target)
         await session.flush()
         await renumber(session, [row for row in rows if row is not target])
+        await record_event(
+            session,
+            feed.id,
+            Actor.of(principal),
+            EventKind.UPSTREAM_REMOVE,
+            detail={"upstream": target.name},
+        )
     ctx.access.invalidate()
 
 
@@ -128,6 +144,13 @@ async def move_upstream(
         await renumber(session, rest)
         refs = await feed_refs(session, [r.source_feed_id for r in rest if r.source_feed_id])
         result = [upstream_info(row, refs) for row in rest]
+        await record_event(
+            session,
+            feed.id,
+            Actor.of(principal),
+            EventKind.UPSTREAM_MOVE,
+            detail={"upstream": target.name, "position": position},
+        )
     ctx.access.invalidate()
     return result
 
@@ -195,7 +218,14 @@ async def set_package_upstreaming(
         package = await _package(session, feed, package_name)
         if package.upstream_behavior != behavior:
             package.upstream_behavior = behavior
-            await bump_serial(session, feed.id)
+            await record_event(
+                session,
+                feed.id,
+                Actor.of(principal),
+                EventKind.UPSTREAMING_SET,
+                package=package.name,
+                detail={"behavior": behavior},
+            )
         result = PackageUpstreaming(package.name, package.normalized_name, behavior)
     ctx.access.invalidate()
     return result

@@ -24,7 +24,8 @@ from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid, NotFound
 from quiver.services.events.record import Actor, record_event
-from quiver.services.packages.index import version_key
+from quiver.services.packages.binned import VersionInBin
+from quiver.services.packages.index import live, version_key
 from quiver.services.packages.models import Package, Version
 from quiver.services.upstreams.models import Upstream
 from quiver.services.upstreams.reading import feed_refs
@@ -103,6 +104,8 @@ async def list_views(ctx: Context, principal: Principal, ref: FeedRef) -> list[V
     feed = await authorize(ctx, principal, FeedRef(ref.org, ref.project, ref.feed), Role.READER)
     counts = (
         select(ViewVersion.view_id, func.count().label("n"))
+        .join(Version, Version.id == ViewVersion.version_id)
+        .where(live())
         .group_by(ViewVersion.view_id)
         .subquery()
     )
@@ -118,7 +121,7 @@ async def list_views(ctx: Context, principal: Principal, ref: FeedRef) -> list[V
         total = await session.scalar(
             select(func.count(Version.id))
             .join(Package, Package.id == Version.package_id)
-            .where(Package.feed_id == feed.id)
+            .where(Package.feed_id == feed.id, live())
         )
     local = ViewDetails(LOCAL_VIEW, None, feed.visibility.value, None, int(total or 0))
     return [local, *(_details(feed, view, int(n or 0)) for view, n in rows)]
@@ -258,6 +261,8 @@ async def _version(
         version = next((v for v in candidates if version_key(v.version) == wanted), None)
     if version is None:
         raise NotFound(f"Version {version_text} of {package.name} is not in feed {feed.ref}.")
+    if version.deleted_at is not None:
+        raise VersionInBin(feed.ref, package.name, version.version, " first")
     return package, version
 
 

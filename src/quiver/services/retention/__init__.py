@@ -1,0 +1,1 @@
+"""Retention policies: a feed's rules for sending old, unused versions to the recycle bin."""
