@@ -143,11 +143,16 @@ def listing(
         emit_json(data)
         return
     rows = [
-        [when(item.get(key)) if key.endswith("_at") else item.get(key) for _, key in columns]
+        [when(item.get(key)) if _is_time(key) else item.get(key) for _, key in columns]
         for item in data
     ]
-    whole = [key.endswith("_at") or key in SHORT_KEYS for _, key in columns]
+    whole = [_is_time(key) or key in SHORT_KEYS for _, key in columns]
     table([heading for heading, _ in columns], rows, empty=empty, keep_whole=whole)
+
+
+def _is_time(key: str) -> bool:
+    """Whether a field holds a timestamp (``created_at``, ``purge_after``...)."""
+    return key.endswith(("_at", "_after"))
 
 
 def details(data: dict[str, Any], keys: Sequence[tuple[str, str]], *, as_json: bool) -> None:
@@ -159,5 +164,5 @@ def details(data: dict[str, Any], keys: Sequence[tuple[str, str]], *, as_json: b
     for label, key in keys:
         value = data.get(key)
         typer.echo(
-            f"{label + ':':<{width + 1}} {when(value) if key.endswith('_at') else text(value)}"
+            f"{label + ':':<{width + 1}} {when(value) if _is_time(key) else text(value)}"
         )
