@@ -8,6 +8,7 @@ only what is new. ``register`` attaches them to ``quiver feed`` and ``quiver pac
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -81,8 +82,15 @@ def _detail(entry: dict[str, Any]) -> str:
         if key == "files":
             parts += [str(name) for name in value]
         else:
-            parts.append(f"{key}={value}")
+            parts.append(f"{key}={_value(value)}")
     return ", ".join(parts)
+
+
+def _value(value: Any) -> str:
+    """A detail value as text: nested facts (before/after) as compact JSON."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
 
 
 def _finish(found: dict[str, Any], what: str) -> None:
