@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     # how long a process that took it may run before another may take it over.
     jobs_interval_seconds: float = Field(default=3600, ge=0)
     jobs_lease_seconds: float = Field(default=1800, gt=0)
+    # Several server processes (docs/deploy.md, "Several server processes"): how many
+    # worker processes ``quiver serve`` runs on this host (on SQLite, above 1 each worker
+    # watches the database file for the others' changes), and how long a process may
+    # keep an access cache entry when no change notification reaches it.
+    workers: int = Field(default=1, ge=1, le=64)
+    access_cache_seconds: float = Field(default=5.0, gt=0)
     # Blob storage (docs/deploy.md, "Object storage (S3-compatible)"): None keeps files
     # under data_dir/blobs; ``file:///path`` or ``s3://bucket/prefix``. S3 credentials come
     # from the standard AWS sources (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, ...).
@@ -63,6 +69,17 @@ class Settings(BaseSettings):
     s3_presign_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
     s3_multipart_threshold: int = Field(default=16 * MIB, ge=5 * MIB)
     s3_multipart_chunk: int = Field(default=16 * MIB, ge=5 * MIB, le=5 * 1024 * MIB)
+    # Crash safety (docs/deploy.md, "Crash safety and fsck"): temporary files, unfinished
+    # writes and unreferenced blobs younger than this may belong to an upload in flight in
+    # another process, so startup cleanup and ``quiver admin fsck --repair`` leave them alone.
+    orphan_grace_seconds: float = Field(default=3600, ge=0)
+    # Operations (docs/deploy.md, "Monitoring"): log lines as text or one JSON object each;
+    # a Bearer token /metrics requires (None: open); how long a stopping server lets
+    # requests in flight (uploads) finish; how long each readiness check may take.
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: str | None = Field(default=None, repr=False)
+    shutdown_grace_seconds: int = Field(default=30, ge=0, le=24 * 3600)
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
 
     @field_validator("storage_url")
     @classmethod

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from quiver.blobs import BlobStore, FilesystemBlobStore, blob_key
+from quiver.blobs import BlobStore, FilesystemBlobStore, blob_key, s3_listing
 from quiver.blobs.s3 import S3BlobStore, S3Options
 from tests.support.s3 import S3Server
 
@@ -148,3 +149,54 @@ async def test_large_file_streams_in_bounded_chunks(store: BlobStore, tmp_path: 
     # a range across the S3 store's 8 MiB request segments
     start, end = 8 * MIB - 100, 16 * MIB + 100
     assert await read(store, KEY, start, end) == data[start:end]
+
+
+async def listing(store: BlobStore, prefix: str = "") -> dict[str, int]:
+    return {blob.key: blob.size async for blob in store.iter_blobs(prefix)}
+
+
+async def test_listing_every_blob(store: BlobStore) -> None:
+    assert await listing(store) == {}
+    keys = [blob_key(f"{digit}" * 64, "demo-1.0.tar.gz") for digit in "0123"]
+    keys.append(blob_key("0" * 64, "demo-1.0.tar.gz.metadata"))
+    for number, key in enumerate(keys):
+        await store.put_bytes(key, DATA[:number])
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    assert await listing(store) == {key: number for number, key in enumerate(keys)}
+    async for blob in store.iter_blobs():
+        assert started < blob.modified < started + timedelta(minutes=2)
+    assert await listing(store, "00/") == {keys[0]: 0, keys[4]: 4}
+    assert await listing(store, "1") == {keys[1]: 1}
+    assert await listing(store, "9") == {}
+    await store.delete(keys[0])
+    assert keys[0] not in await listing(store)
+
+
+async def test_stat(store: BlobStore, tmp_path: Path) -> None:
+    assert await store.stat(KEY) is None
+    source = tmp_path / "staged.whl"
+    source.write_bytes(DATA)
+    await store.put_file(KEY, source)
+    info = await store.stat(KEY)
+    assert info is not None
+    assert (info.key, info.size) == (KEY, len(DATA))
+    assert abs(info.modified - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+async def test_listing_takes_several_pages(
+    store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(s3_listing, "PAGE", 2)
+    keys = {blob_key(f"{digit:02d}" * 32, "demo.whl"): digit for digit in range(5)}
+    for key, size in keys.items():
+        await store.put_bytes(key, DATA[:size])
+    assert await listing(store) == keys
+
+
+async def test_finished_writes_leave_no_partial_write(store: BlobStore, tmp_path: Path) -> None:
+    source = tmp_path / "big.whl"
+    source.write_bytes(os.urandom(6 * MIB))  # multipart on S3
+    await store.put_file(KEY, source)
+    await store.put_bytes(KEY + ".metadata", DATA)
+    assert [partial async for partial in store.iter_partial_writes()] == []
+    assert set(await listing(store)) == {KEY, KEY + ".metadata"}

@@ -108,3 +108,20 @@ async def test_open_blob_store_follows_the_storage_url(
         await open_blob_store(
             Settings(storage_url="s3://missing-bucket", s3_endpoint_url=s3.endpoint_url)
         )
+
+
+async def test_unfinished_multipart_uploads_are_partial_writes(s3: S3Server, bucket: str) -> None:
+    """A writer that dies mid-upload leaves an invisible multipart upload; it can be aborted."""
+    store = S3BlobStore(bucket, "team/", options(s3))
+    client = s3.client()
+    started = client.create_multipart_upload(Bucket=bucket, Key=f"team/{KEY}")
+    client.upload_part(
+        Bucket=bucket, Key=f"team/{KEY}", UploadId=started["UploadId"], PartNumber=1, Body=b"x"
+    )
+    client.create_multipart_upload(Bucket=bucket, Key="elsewhere/other")  # not the store's
+    partial = [write async for write in store.iter_partial_writes()]
+    assert [(write.path, write.upload_id) for write in partial] == [(KEY, started["UploadId"])]
+    assert [blob async for blob in store.iter_blobs()] == []
+    await store.discard_partial_write(partial[0])
+    await store.discard_partial_write(partial[0])  # gone already: not an error
+    assert [write async for write in store.iter_partial_writes()] == []

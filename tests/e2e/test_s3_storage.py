@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,12 +21,12 @@ from tests.support.cli import QUIVER, without_quiver_settings
 from tests.support.dists import build_sdist, build_wheel
 from tests.support.s3 import S3_ENV, S3Server
 from tests.support.server import LiveServer, live_server
-from tests.support.venvs import client_env, make_venv, run, uv_binary
+from tests.support.uploads import twine_upload, uv_publish
+from tests.support.venvs import client_env, make_venv
 
 pytestmark = pytest.mark.e2e
 FEED = "acme/libs"
 MIB = 1024 * 1024
-TWINE = str(Path(sys.executable).with_name("twine"))
 
 
 @pytest.fixture(scope="module")
@@ -68,29 +67,6 @@ def presigned(
         yield live
 
 
-def twine(server: LiveServer, *files: Path) -> None:
-    env = client_env(
-        {
-            "TWINE_USERNAME": "admin",
-            "TWINE_PASSWORD": server.admin_token,
-            "TWINE_NON_INTERACTIVE": "1",
-        }
-    )
-    command = [TWINE, "upload", "--disable-progress-bar", "--repository-url"]
-    run([*command, server.upload_url(FEED), *map(str, files)], env=env)
-
-
-def uv_publish(server: LiveServer, *files: Path) -> None:
-    env = client_env(
-        {
-            "UV_PUBLISH_USERNAME": "admin",
-            "UV_PUBLISH_PASSWORD": server.admin_token,
-            "UV_PUBLISH_URL": server.upload_url(FEED),
-        }
-    )
-    run([str(uv_binary()), "publish", *map(str, files)], env=env)
-
-
 def big_module(size: int) -> str:
     """An ``__init__.py`` of about ``size`` bytes that no compression makes much smaller."""
     payload = base64.b64encode(os.urandom(size * 3 // 4)).decode()
@@ -103,7 +79,7 @@ def test_publish_and_install_streamed_through_the_server(
     big = build_wheel(tmp_path, "big-one", "1.0", module_code=big_module(8 * MIB))
     small = build_sdist(tmp_path, "small-two", "2.0")
     assert big.stat().st_size > 5 * MIB
-    twine(streaming, big, small)
+    twine_upload(streaming, FEED, big, small)
 
     keys = s3.keys(bucket, "streamed/")
     assert sorted(key.rsplit("/", 1)[1] for key in keys) == sorted(
@@ -124,7 +100,7 @@ def test_publish_and_install_through_presigned_redirects(
 ) -> None:
     wheel = build_wheel(tmp_path, "signed-lib", "1.0")
     sdist = build_sdist(tmp_path, "signed-tool", "3.0")
-    uv_publish(presigned, wheel, sdist)
+    uv_publish(presigned, FEED, wheel, sdist)
     assert len(s3.keys(bucket, "signed/")) == 3
     assert not (presigned.data_dir / "blobs").exists()
 

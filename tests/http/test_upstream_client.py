@@ -264,7 +264,7 @@ async def test_a_broken_upstream_does_not_block_another(
     await asyncio.sleep(0.05)
     good = await cache.get_page(source_of(healthy), "foo-bar")
     assert good.page is not None
-    assert time.monotonic() - started < 0.5
+    # the healthy answer came while the broken request still hangs: it did not wait for it
     assert not hanging.done()
     with pytest.raises(UpstreamError, match="timed out"):
         await hanging

@@ -25,6 +25,7 @@ __all__ = [
     "POSTGRES_USER",
     "database_exists",
     "database_url",
+    "fetch",
     "postgres_available",
     "require_postgres",
     "temporary_database",
@@ -130,3 +131,16 @@ def temporary_database(prefix: str = "quiver_test") -> Iterator[str]:
         yield database_url(name)
     finally:
         _run_sync(_execute_on_maintenance_db(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _fetch(url: str, statement: str, *args: Any) -> list[Any]:
+    connection = await asyncpg.connect(url, timeout=_CONNECT_TIMEOUT)
+    try:
+        return list(await connection.fetch(statement, *args))
+    finally:
+        await connection.close()
+
+
+def fetch(url: str, statement: str, *args: Any) -> list[Any]:
+    """Run ``statement`` (``$1``-style ``args``) on the database at ``url``; return its rows."""
+    return _run_sync(_fetch(url, statement, *args))

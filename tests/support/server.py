@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +56,51 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    data_dir: Path, *, database_url: str | None = None, env: Mapping[str, str] | None = None
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
-    """Start ``quiver serve`` and wait until it answers; stop it (SIGTERM) afterwards."""
+    """Start ``quiver serve [ARGS]`` and wait until it answers; stop it (SIGTERM) afterwards."""
+    server = start_server(data_dir, database_url=database_url, env=env, args=args)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        stop_server(server)
+
+
+@contextmanager
+def live_servers(
+    data_dirs: Sequence[Path],
+    *,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[list[LiveServer]]:
+    """Start one ``quiver serve`` per data directory all at once, then wait for each."""
+    servers: list[LiveServer] = []
+    try:
+        for data_dir in data_dirs:
+            servers.append(start_server(data_dir, database_url=database_url, env=env))
+        for server in servers:
+            _wait_ready(server)
+        yield servers
+    finally:
+        for server in servers:
+            stop_server(server)
+
+
+def start_server(
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+) -> LiveServer:
+    """Start ``quiver serve`` on a free port without waiting for it (see :func:`live_server`).
+
+    ``env`` may set ``QUIVER_ADMIN_TOKEN`` to "" for a server that makes its own."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"server-{port}.log"
@@ -75,19 +117,20 @@ def live_server(
     child_env.update(env or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(QUIVER), "serve"], stdout=log, stderr=subprocess.STDOUT, env=child_env
+            [str(QUIVER), "serve", *args], stdout=log, stderr=subprocess.STDOUT, env=child_env
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", ADMIN_TOKEN, data_dir, process, log_path)
+    admin_token = child_env["QUIVER_ADMIN_TOKEN"]
+    return LiveServer(f"http://127.0.0.1:{port}", admin_token, data_dir, process, log_path)
+
+
+def stop_server(server: LiveServer) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within 15 seconds."""
+    server.process.send_signal(signal.SIGTERM)
     try:
-        _wait_ready(server)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
 
 
 def _wait_ready(server: LiveServer, timeout: float = 30.0) -> None:

@@ -141,12 +141,12 @@ def test_package_json() -> None:
         "upload-time": "2024-05-06T07:08:09.123456Z",
         "yanked": False,
         "core-metadata": False,
-        "dist-info-metadata": False,
     }
     wheel = files["foo_bar-1.0+local-py3-none-any.whl"]
     assert wheel["url"] == "foo_bar-1.0+local-py3-none-any.whl"
     assert wheel["requires-python"] == '>=3.8,<4,!="x"'
-    assert wheel["core-metadata"] == wheel["dist-info-metadata"] == {"sha256": META}
+    assert wheel["core-metadata"] == {"sha256": META}
+    assert "dist-info-metadata" not in wheel
     assert files["foo_bar-2.0.tar.gz"]["yanked"] == "broken <b>"
     assert files["foo_bar-2.0-py3-none-any.whl"]["yanked"] is True
     assert render_package(LISTING, "json") == package_json(LISTING)

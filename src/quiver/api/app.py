@@ -14,14 +14,17 @@ from fastapi import FastAPI
 
 from quiver import __version__
 from quiver.api.errors import install_error_handlers
+from quiver.api.observe import install_observability
 from quiver.api.reason import ReasonPhraseMiddleware
 from quiver.blobs import open_blob_store
 from quiver.db.engine import make_engine, make_session_factory
 from quiver.db.migrate import upgrade
 from quiver.services.accounts.service import bootstrap_admin, flush_token_usage
-from quiver.services.caches import PageCache
+from quiver.services.caches import AccessCache, PageCache
+from quiver.services.coherence import keep_coherent
 from quiver.services.context import Context
 from quiver.services.jobs.scheduler import schedule_forever
+from quiver.services.maintenance.tmpfiles import sweep_at_start
 from quiver.services.packages.downloads import flush_downloads
 from quiver.services.upstreams.cache import UpstreamCache
 from quiver.services.upstreams.client import UpstreamClient
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await start(settings)
+        tmp_claim = await sweep_at_start(settings.tmp_dir, settings.orphan_grace_seconds)
         ctx.http = http = upstream_http_client(settings)
         ctx.fetcher = fetcher = UpstreamClient(http, settings)
         ctx.upstreams = upstreams = UpstreamCache(fetcher, settings)
@@ -45,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         flusher = asyncio.create_task(_flush_forever(ctx))
         jobs = asyncio.create_task(schedule_forever(ctx))
         try:
-            yield
+            async with keep_coherent(ctx):  # other processes' changes (services/coherence)
+                yield
         finally:
             for task in (jobs, flusher):
                 task.cancel()
@@ -56,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upstreams.aclose()
             await http.aclose()
             await ctx.engine.dispose()
+            tmp_claim.release()
 
     app = FastAPI(
         title="Quiver",
@@ -67,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     _include_routes(app)
+    install_observability(app)  # /metrics, request metrics and access log (observe.py)
     app.add_middleware(ReasonPhraseMiddleware)
     return app
 
@@ -111,6 +118,7 @@ async def start(settings: Settings) -> Context:
         engine=engine,
         sessions=make_session_factory(engine),
         blobs=await open_blob_store(settings),
+        access=AccessCache(settings.access_cache_seconds),
         pages=PageCache(settings.page_cache_entries),
     )
     secret = await bootstrap_admin(ctx, settings.admin_token)

@@ -29,6 +29,7 @@ import os
 from fastapi import Request, Response
 from fastapi.responses import FileResponse
 
+from quiver.api import metrics
 from quiver.api.blob_stream import send_stored
 from quiver.api.errors import error_response
 from quiver.api.negotiation import etag_matches
@@ -101,26 +102,30 @@ async def send_file(
             stat = await asyncio.to_thread(os.stat, path)
         except FileNotFoundError:
             return _missing(filename, key)
-        count_download(request, ctx, feed, filename)
+        count_download(request, ctx, feed, filename, stat.st_size)
         return FileResponse(
             path, headers=headers, media_type=content_type, filename=filename, stat_result=stat
         )
     if size is None:
         return _missing(filename, key)
-    count_download(request, ctx, feed, filename)
+    count_download(request, ctx, feed, filename, size)
     return await send_stored(request, ctx, key, size, filename, content_type, headers)
 
 
-def count_download(request: Request, ctx: Context, feed: FeedInfo, filename: str) -> None:
+def count_download(
+    request: Request, ctx: Context, feed: FeedInfo, filename: str, size: int | None = None
+) -> None:
     """Count a download of the whole file (GET without ``Range``; never ``.metadata``).
 
-    In memory only: ``quiver.services.packages.downloads`` writes counts off the request path.
+    In memory only: ``quiver.services.packages.downloads`` writes counts off the request
+    path; ``/metrics`` counts the download and its ``size`` too.
     """
     if request.method != "GET" or "range" in request.headers:
         return
     if filename.endswith(METADATA_SUFFIX):
         return
     ctx.downloads.record(feed.id, filename)
+    metrics.count_download(request, size)
 
 
 def _missing(filename: str, key: str) -> Response:

@@ -13,7 +13,8 @@ What a file entry carries:
   ``"yanked": reason`` or ``true``; not yanked is no attribute / ``false``.
 * core metadata (PEP 658, renamed by PEP 714): ``data-core-metadata`` and the
   older ``data-dist-info-metadata``, both ``sha256=<hex>`` / JSON
-  ``core-metadata`` and ``dist-info-metadata`` as ``{"sha256": ...}`` or ``false``.
+  ``core-metadata`` only, as ``{"sha256": ...}`` or ``false``: pip 22.3 to 23.1
+  crash on the old JSON key, so PEP 714 tells servers not to send it in JSON.
 * PEP 700 (JSON only): ``size``, ``upload-time`` and the package's ``versions``.
 """
 
@@ -127,7 +128,6 @@ def _file_object(file: FileRecord) -> dict[str, Any]:
         obj["upload-time"] = upload_time(file.uploaded_at)
     obj["yanked"] = (file.yanked_reason or True) if file.yanked else False
     obj["core-metadata"] = metadata
-    obj["dist-info-metadata"] = metadata
     return obj
 
 

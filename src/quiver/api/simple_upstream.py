@@ -75,7 +75,7 @@ async def _stream(
             async for chunk in stream_and_save(ctx, feed, source, chunks, actor):
                 yield chunk
         # Counted once every byte went out (and the file is saved, so the flush finds it).
-        count_download(request, ctx, feed, source.record.filename)
+        count_download(request, ctx, feed, source.record.filename, source.record.size)
 
     return StreamingResponse(body(), headers=headers, media_type=content_type)
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from quiver.api.deps import ContextDep, FeedRefDep, PrincipalDep
+from quiver.api.metrics import count_upload
 from quiver.api.multipart import UploadForm, read_form
 from quiver.domain.roles import Role
 from quiver.services.access import authorize
@@ -36,6 +37,7 @@ async def upload(
         row = await publish(ctx, principal, feed, staged)
     finally:
         form.discard()
+    count_upload(request, staged.file.size)
     return JSONResponse({"message": f"Published {row.filename} to {feed.ref}."})
 
 

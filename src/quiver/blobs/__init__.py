@@ -2,13 +2,24 @@
 
 from quiver.blobs.factory import open_blob_store
 from quiver.blobs.filesystem import FilesystemBlobStore
-from quiver.blobs.store import BlobStore, BlobStoreError, PresignedDownloads, blob_key
+from quiver.blobs.store import (
+    BlobInfo,
+    BlobStore,
+    BlobStoreError,
+    PartialWrite,
+    PresignedDownloads,
+    blob_key,
+    is_blob_key,
+)
 
 __all__ = [
+    "BlobInfo",
     "BlobStore",
     "BlobStoreError",
     "FilesystemBlobStore",
+    "PartialWrite",
     "PresignedDownloads",
     "blob_key",
+    "is_blob_key",
     "open_blob_store",
 ]

@@ -16,6 +16,7 @@ import asyncio
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -24,8 +25,9 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from quiver.blobs.s3_errors import is_missing, is_past_end, s3_failure
-from quiver.blobs.store import BlobStoreError
+from quiver.blobs.s3_errors import error_code, is_missing, is_past_end, s3_failure
+from quiver.blobs.s3_listing import Page, objects_page, uploads_page
+from quiver.blobs.store import BlobInfo, BlobStoreError, PartialWrite
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -148,9 +150,9 @@ class S3BlobStore:
         )
 
     async def exists(self, key: str) -> bool:
-        return await self._size_or_none(key) is not None
+        return await self.stat(key) is not None
 
-    async def _size_or_none(self, key: str) -> int | None:
+    async def stat(self, key: str) -> BlobInfo | None:
         try:
             head = await asyncio.to_thread(
                 self._client.head_object, Bucket=self.bucket, Key=self._key(key)
@@ -161,7 +163,67 @@ class S3BlobStore:
             raise s3_failure("lookup of", self._where(key), err) from None
         except BotoCoreError as err:
             raise s3_failure("lookup of", self._where(key), err) from None
-        return int(head["ContentLength"])
+        return BlobInfo(key, int(head["ContentLength"]), head["LastModified"].astimezone(UTC))
+
+    async def _size_or_none(self, key: str) -> int | None:
+        info = await self.stat(key)
+        return None if info is None else info.size
+
+    async def iter_blobs(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        """The objects under the store's prefix and ``prefix``, a page of 1000 at a time."""
+        where = f"s3://{self.bucket}/{self.prefix}{prefix}"
+        after: dict[str, str] | None = None
+        while True:
+            page: Page = await self._call(
+                "listing of",
+                where,
+                objects_page,
+                client=self._client,
+                bucket=self.bucket,
+                prefix=self.prefix,
+                start=prefix,
+                after=after,
+            )
+            for blob in page.blobs:
+                yield blob
+            if page.after is None:
+                return
+            after = page.after
+
+    async def iter_partial_writes(self) -> AsyncIterator[PartialWrite]:
+        """Multipart uploads under the prefix that were started and never completed."""
+        where = f"s3://{self.bucket}/{self.prefix}"
+        after: dict[str, str] | None = None
+        while True:
+            page: Page = await self._call(
+                "listing of uploads in",
+                where,
+                uploads_page,
+                client=self._client,
+                bucket=self.bucket,
+                prefix=self.prefix,
+                after=after,
+            )
+            for partial in page.partial:
+                yield partial
+            if page.after is None:
+                return
+            after = page.after
+
+    async def discard_partial_write(self, partial: PartialWrite) -> None:
+        """Abort the multipart upload, which frees the parts stored so far."""
+        try:
+            await asyncio.to_thread(
+                self._client.abort_multipart_upload,
+                Bucket=self.bucket,
+                Key=self._key(partial.path),
+                UploadId=partial.upload_id,
+            )
+        except ClientError as err:
+            if not is_missing(err) and error_code(err) != "NoSuchUpload":
+                raise s3_failure("abort of upload to", self._where(partial.path), err) from None
+        except BotoCoreError as err:
+            raise s3_failure("abort of upload to", self._where(partial.path), err) from None
 
     def local_path(self, key: str) -> Path | None:
         return None

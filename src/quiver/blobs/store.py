@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import re
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -14,6 +17,36 @@ class BlobStoreError(Exception):
 def blob_key(sha256: str, filename: str) -> str:
     """Content-addressed key: ``sha256[:2]/sha256[2:4]/sha256/filename``."""
     return f"{sha256[:2]}/{sha256[2:4]}/{sha256}/{filename}"
+
+
+_BLOB_KEY = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{60})/[^/]+")
+
+
+def is_blob_key(key: str) -> bool:
+    """Whether ``key`` has the shape of :func:`blob_key` (anything else is not Quiver's)."""
+    return _BLOB_KEY.fullmatch(key) is not None
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """A stored blob: its key, its size in bytes and when it was last written (aware, UTC)."""
+
+    key: str
+    size: int
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class PartialWrite:
+    """A write that never finished (its writer died): invisible to readers, taking space.
+
+    ``path`` is where it lies, relative to the store (a temporary file's path, or the key of
+    an unfinished multipart upload, whose ``upload_id`` then names it).
+    """
+
+    path: str
+    started: datetime
+    upload_id: str = ""
 
 
 class BlobStore(Protocol):
@@ -38,6 +71,21 @@ class BlobStore(Protocol):
 
     async def delete(self, key: str) -> None:
         """Remove ``key``; removing a missing key is not an error."""
+
+    async def stat(self, key: str) -> BlobInfo | None:
+        """Size and last write of ``key``; None when it holds no blob."""
+
+    def iter_blobs(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        """Every blob whose key starts with ``prefix``, in no particular order.
+
+        Writes still under way or abandoned (see ``iter_partial_writes``) are not blobs.
+        """
+
+    def iter_partial_writes(self) -> AsyncIterator[PartialWrite]:
+        """Writes that have not finished: under way, or abandoned by a writer that died."""
+
+    async def discard_partial_write(self, partial: PartialWrite) -> None:
+        """Remove what ``partial`` wrote so far; gone already is not an error."""
 
 
 @runtime_checkable

@@ -6,6 +6,7 @@ import typer
 
 from quiver.cli import server
 from quiver.cli.commands import (
+    admin,
     authenticate,
     changes,
     connect,
@@ -38,6 +39,7 @@ feed_recycle.register(app)
 recycle.register(app)
 retention.register(app)
 changes.register(app)
+admin.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from typing import TYPE_CHECKING, Annotated
 
@@ -52,33 +53,48 @@ def check_storage(settings: Settings) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (QUIVER_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (QUIVER_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Server processes sharing the port, 1-64 (QUIVER_WORKERS)."),
+    ] = None,
 ) -> None:
     """Run the Quiver server (settings from QUIVER_* environment variables)."""
     import uvicorn
 
-    from quiver.api.app import create_app
     from quiver.api.reason import install_uvicorn_reason_phrases
     from quiver.cli import serverlog
+    from quiver.cli.workers import checked_workers, server_app
 
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
+    if workers is not None:
+        overrides["workers"] = checked_workers(workers)
     settings = load_settings(overrides)
     check_storage(settings)
     install_uvicorn_reason_phrases()
-    serverlog.configure(settings.log_level)
-    typer.echo(f"Quiver listening on http://{settings.host}:{settings.port}/", err=True)
+    serverlog.configure(settings.log_level, settings.log_format)
+    listening = f"Quiver listening on http://{settings.host}:{settings.port}/"
+    if settings.log_format == "json":
+        logging.getLogger("quiver").info(listening)
+    else:
+        typer.echo(listening, err=True)
     uvicorn.run(
-        create_app(settings),
+        server_app(settings, overrides),  # N workers: an import string (cli/workers.py)
+        workers=settings.workers,
+        factory=settings.workers > 1,
         host=settings.host,
         port=settings.port,
         http="h11",
         log_level=settings.log_level,
+        log_config=serverlog.logging_config(settings.log_level, settings.log_format),
+        access_log=False,  # quiver.access (quiver.api.observe) logs each request instead
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        timeout_graceful_shutdown=30,
+        # on SIGTERM: stop accepting, let requests in flight (uploads) finish this long
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -122,8 +122,9 @@ async def authenticate(ctx: Context, secret: str | None) -> Principal:
     digest = token_digest(secret)
     principal = ctx.access.tokens.get(digest)
     if principal is None:
+        generation = ctx.access.tokens.generation
         principal = await _load_principal(ctx, digest)
-        ctx.access.tokens.put(digest, principal)
+        ctx.access.tokens.put(digest, principal, generation)
     if principal.expires_at is not None and principal.expires_at <= utcnow():
         raise Unauthenticated("This token has expired: create a new one.")
     if principal.token_id is not None:
@@ -155,11 +156,12 @@ async def resolve_feed(ctx: Context, ref: FeedRef) -> FeedInfo | None:
     key = ref.path_key
     info = ctx.access.feeds.get(key)
     if info is None:
+        generation = ctx.access.feeds.generation
         async with ctx.sessions() as session:
             info = await _load_feed(session, key)
         if info is None:
             return None
-        ctx.access.feeds.put(key, info)
+        ctx.access.feeds.put(key, info, generation)
     return info
 
 
@@ -184,8 +186,9 @@ async def role_on(ctx: Context, principal: Principal, feed: FeedInfo) -> Role:
     if principal.user_id is not None:
         cached = ctx.access.roles.get((feed.id, principal.user_id))
         if cached is None:
+            generation = ctx.access.roles.generation
             cached = await _load_role(ctx, feed, principal.user_id)
-            ctx.access.roles.put((feed.id, principal.user_id), cached)
+            ctx.access.roles.put((feed.id, principal.user_id), cached, generation)
         assigned, member = Role(cached[0]), cached[1]
     return effective_role(
         assigned=assigned,

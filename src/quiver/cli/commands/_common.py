@@ -163,6 +163,4 @@ def details(data: dict[str, Any], keys: Sequence[tuple[str, str]], *, as_json: b
     width = max(len(label) for label, _ in keys)
     for label, key in keys:
         value = data.get(key)
-        typer.echo(
-            f"{label + ':':<{width + 1}} {when(value) if _is_time(key) else text(value)}"
-        )
+        typer.echo(f"{label + ':':<{width + 1}} {when(value) if _is_time(key) else text(value)}")

@@ -43,17 +43,23 @@ async def bootstrap_admin(ctx: Context, preset: str | None) -> str | None:
 
     Returns None when any user exists already. ``preset`` (QUIVER_ADMIN_TOKEN)
     is used as the token when given and must look like a Quiver token.
+    Several processes starting at once on an empty database may all find no
+    user; the unique user name lets one insert ``admin``, the others get an
+    IntegrityError (after the winner's commit) and return None.
     """
     if preset is not None and not looks_like_token(preset):
         raise Invalid("QUIVER_ADMIN_TOKEN must look like a Quiver token (qvr_ and 32+ characters).")
-    async with ctx.sessions() as session, session.begin():
-        if await session.scalar(select(User.id).limit(1)) is not None:
-            return None
-        admin = User(username=ADMIN_USERNAME, username_key=ADMIN_USERNAME, is_admin=True)
-        session.add(admin)
-        await session.flush()
-        secret = preset or new_token()
-        session.add(_token_row(admin.id, "initial admin token", secret, Scope.MANAGE, None))
+    try:
+        async with ctx.sessions() as session, session.begin():
+            if await session.scalar(select(User.id).limit(1)) is not None:
+                return None
+            admin = User(username=ADMIN_USERNAME, username_key=ADMIN_USERNAME, is_admin=True)
+            session.add(admin)
+            await session.flush()
+            secret = preset or new_token()
+            session.add(_token_row(admin.id, "initial admin token", secret, Scope.MANAGE, None))
+    except IntegrityError:
+        return None
     return secret
 
 

@@ -54,7 +54,8 @@ async def record_event(
 
     The serial update locks the feed row until the caller commits, so ``seq``
     order is commit order within a feed. After the commit, call
-    ``ctx.access.invalidate()`` so this process sees the new serial.
+    ``ctx.access.invalidate()`` so this process, and through it every other
+    server process (``quiver.services.coherence``), sees the new serial.
     """
     seq = await _bump(session, feed_id)
     facts = dict(detail or {})

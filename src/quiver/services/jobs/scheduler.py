@@ -21,6 +21,7 @@ from quiver.db.base import utcnow
 from quiver.services.context import Context
 from quiver.services.feeds.recycle import purge_expired_feeds
 from quiver.services.jobs.lease import release, try_acquire
+from quiver.services.jobs.stats import JOBS
 from quiver.services.packages.recycle import purge_expired_versions
 from quiver.services.retention.service import run_all
 
@@ -82,6 +83,7 @@ async def run_if_due(ctx: Context, holder: str) -> LifecycleRun | None:
     finally:
         await release(ctx, LIFECYCLE, holder)
     log.info("%s [%s]", done.summary(), holder)
+    JOBS.record(LIFECYCLE, (name for name, n in done.results if n is None))
     return done
 
 

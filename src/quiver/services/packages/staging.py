@@ -60,7 +60,14 @@ class Stager:
         self._blake2.update(data)
 
     def finish(self) -> StagedFile:
-        """Close the file and return it; raises Invalid (and removes it) when over the limit."""
+        """Close the file and return it; raises Invalid (and removes it) when over the limit.
+
+        The bytes are synced to disk first: its blob must outlive a crash once its row is
+        committed.
+        """
+        if not self.over_limit:
+            self._file.flush()
+            os.fsync(self._file.fileno())
         self._file.close()
         if self.over_limit:
             self.discard()

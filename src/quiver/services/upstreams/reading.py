@@ -59,9 +59,10 @@ async def feed_upstreams(ctx: Context, feed_id: int) -> list[UpstreamInfo]:
     """
     cached = ctx.access.upstreams.get(feed_id)
     if cached is None:
+        generation = ctx.access.upstreams.generation
         async with ctx.sessions() as session:
             cached = await load_upstreams(session, feed_id)
-        ctx.access.upstreams.put(feed_id, cached)
+        ctx.access.upstreams.put(feed_id, cached, generation)
     return list(cached)
 
 

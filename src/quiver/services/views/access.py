@@ -48,6 +48,7 @@ async def feed_views(ctx: Context, feed_id: int) -> tuple[ViewInfo, ...]:
     """The feed's views other than ``local``, by name (cached; one query on a miss)."""
     cached = ctx.access.views.get(feed_id)
     if cached is None:
+        generation = ctx.access.views.generation
         async with ctx.sessions() as session:
             rows = (
                 await session.scalars(
@@ -63,7 +64,7 @@ async def feed_views(ctx: Context, feed_id: int) -> tuple[ViewInfo, ...]:
             )
             for row in rows
         )
-        ctx.access.views.put(feed_id, cached)
+        ctx.access.views.put(feed_id, cached, generation)
     return cached
 
 

@@ -1,0 +1,1 @@
+"""Keeping the database and the blob store in step: fsck, backup and restore."""

@@ -1,0 +1,32 @@
+"""The files in ``deploy/`` are the ones docs/deploy.md shows, and agree with the build."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "deploy.md"
+
+
+@pytest.mark.parametrize("name", ["nginx.conf", "quiver.service", "quiver.env"])
+def test_docs_show_the_deploy_file_verbatim(name: str) -> None:
+    shown = (ROOT / "deploy" / name).read_text()
+    assert shown in DOCS.read_text(), f"docs/deploy.md no longer shows deploy/{name} as it is"
+
+
+def test_container_recipe_pins_the_makefiles_uv() -> None:
+    makefile = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert makefile is not None
+    assert f'"uv=={makefile.group(1)}"' in (ROOT / "deploy" / "Dockerfile").read_text()
+
+
+def test_unit_waits_longer_than_the_shutdown_grace() -> None:
+    unit = (ROOT / "deploy" / "quiver.service").read_text()
+    env = (ROOT / "deploy" / "quiver.env").read_text()
+    stop = re.search(r"^TimeoutStopSec=(\d+)$", unit, re.M)
+    grace = re.search(r"^QUIVER_SHUTDOWN_GRACE_SECONDS=(\d+)$", env, re.M)
+    assert stop is not None and grace is not None
+    assert int(stop.group(1)) > int(grace.group(1))
