@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     upstream_connect_timeout: float = Field(default=5.0, gt=0)
     upstream_read_timeout: float = Field(default=20.0, gt=0)
     upstream_max_page_bytes: int = Field(default=20 * MIB, gt=0)
+    # How long past its TTL an upstream page is still served at once while it is
+    # refreshed in the background (0: a request after the TTL waits for the refresh).
+    upstream_stale_seconds: float = Field(default=3600, ge=0)
     # Feed lifecycle (docs/lifecycle.md): days a deleted version or feed stays in
     # the recycle bin before the scheduled purge removes it for good.
     recycle_bin_days: int = Field(default=30, ge=1, le=3650)

@@ -474,6 +474,8 @@ def test_a_stopped_upstream(tmp_path: Path) -> None:
         "QUIVER_UPSTREAM_NEGATIVE_TTL_SECONDS": "1",
         "QUIVER_UPSTREAM_CONNECT_TIMEOUT": "1",
         "QUIVER_UPSTREAM_READ_TIMEOUT": "2",
+        # an expired page waits for its refresh (no background refresh): the failure shows now
+        "QUIVER_UPSTREAM_STALE_SECONDS": "0",
     }
     with two_servers(tmp_path, down_env=fast) as (up, down):
         setup_upstream(up, dists)

@@ -62,9 +62,11 @@ def cdn() -> Iterator[FakeIndex]:
 
 @pytest.fixture
 def upstream_settings(tmp_path: Path) -> Settings:
-    # Small timeouts: a broken upstream must fail the test fast, not hang it.
+    # Small timeouts: a broken upstream must fail the test fast, not hang it. No
+    # background refresh unless a test asks for it: an expired page makes the caller wait.
     return Settings(
         data_dir=tmp_path,
+        upstream_stale_seconds=0,
         upstream_connect_timeout=1.0,
         upstream_read_timeout=0.5,
         max_upload_bytes=1 * MIB,
@@ -176,6 +178,47 @@ async def test_pages_are_fresh_for_the_ttl(
     cache.invalidate(upstream.url + "/simple")  # the same upstream, written differently
     await cache.get_page(source, "foo-bar")
     assert upstream.count(PAGE_PATH) == 3
+
+
+async def test_expired_pages_are_refreshed_in_the_background(
+    upstream: FakeIndex, client: UpstreamClient, upstream_settings: Settings
+) -> None:
+    upstream.route(PAGE_PATH, json_reply(page_doc("foo_bar-1.0.tar.gz")))
+    cache = cache_with(
+        client, upstream_settings, upstream_ttl_seconds=0.2, upstream_stale_seconds=30
+    )
+    source = source_of(upstream)
+    first = await cache.get_page(source, "foo-bar")
+    await asyncio.sleep(0.25)
+    # The upstream is slow now: callers get the expired copy at once, not after 0.3 s.
+    upstream.route(
+        PAGE_PATH, json_reply(page_doc("foo_bar-1.0.tar.gz", "foo_bar-2.0.tar.gz"), delay=0.3)
+    )
+    served = await asyncio.gather(*(cache.get_page(source, "foo-bar") for _ in range(20)))
+    assert all(result is first for result in served)
+    assert cache.background[source.url] == 20
+    await asyncio.sleep(0.6)
+    assert upstream.count(PAGE_PATH) == 2  # one refresh for all twenty
+    refreshed = await cache.get_page(source, "foo-bar")
+    assert refreshed.page is not None and len(refreshed.page.files) == 2
+    assert refreshed.serial > first.serial
+    assert upstream.count(PAGE_PATH) == 2
+
+
+async def test_pages_older_than_the_stale_window_wait_for_the_refresh(
+    upstream: FakeIndex, client: UpstreamClient, upstream_settings: Settings
+) -> None:
+    upstream.route(PAGE_PATH, json_reply(page_doc("foo_bar-1.0.tar.gz")))
+    cache = cache_with(
+        client, upstream_settings, upstream_ttl_seconds=0.1, upstream_stale_seconds=0.1
+    )
+    source = source_of(upstream)
+    first = await cache.get_page(source, "foo-bar")
+    await asyncio.sleep(0.25)
+    upstream.route(PAGE_PATH, json_reply(page_doc("foo_bar-1.0.tar.gz", "foo_bar-2.0.tar.gz")))
+    fresh = await cache.get_page(source, "foo-bar")
+    assert fresh is not first and fresh.page is not None and len(fresh.page.files) == 2
+    assert cache.background[source.url] == 0
 
 
 async def test_stale_page_on_error(

@@ -141,6 +141,11 @@ def _context_metrics(ctx: Context) -> Iterator[Metric]:
         value=sum(upstreams.hits.values()),
     )
     yield CounterMetricFamily(
+        "quiver_upstream_page_cache_background",
+        "Expired upstream pages served at once while they were refreshed in the background.",
+        value=sum(upstreams.background.values()),
+    )
+    yield CounterMetricFamily(
         "quiver_upstream_fetches",
         "Requests for pages of upstream indexes.",
         value=sum(upstreams.fetches.values()),

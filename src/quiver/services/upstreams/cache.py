@@ -8,6 +8,12 @@ Contract of ``UpstreamCache.get_page(source, name)``:
   is cancelled does not cancel the fetch (others may be waiting); the fetch's
   failure is reported to its waiters but not remembered, so the next call tries
   again.
+* Refreshed in the background: an answer past its freshness but less than
+  ``upstream_stale_seconds`` older is returned at once while one refresh runs in
+  the background (single flight as above); the next call gets the new answer.
+  Only answers older than that, or ``upstream_stale_seconds`` = 0, make the
+  caller wait for the refresh. Every process refreshes its own cache: the pages
+  live in its memory, so there is nothing for a cluster-wide job to refresh.
 * Stale on error: when a refresh fails and an earlier answer exists, that answer
   is returned with ``stale=True``, a warning is logged and ``errors[url]`` counted;
   the stale answer is then kept for ``upstream_negative_ttl_seconds`` before the
@@ -78,6 +84,7 @@ class UpstreamCache:
         self._client = client
         self._ttl = settings.upstream_ttl_seconds
         self._negative_ttl = settings.upstream_negative_ttl_seconds
+        self._stale_window = settings.upstream_stale_seconds
         self._clock = clock
         self.max_entries = max_entries
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
@@ -90,6 +97,8 @@ class UpstreamCache:
         self.hits: Counter[str] = Counter()
         self.fetches: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        # answers served past their freshness while a background refresh ran
+        self.background: Counter[str] = Counter()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -101,18 +110,29 @@ class UpstreamCache:
         """
         key = (source, canonicalize_name(name))
         entry = self._entries.get(key)
-        if entry is not None and entry.expires > self._clock():
+        now = self._clock()
+        if entry is not None and entry.expires > now:
             self._entries.move_to_end(key)
             self.hits[source.url] += 1
             return entry.result
+        task = self._fetch(key)
+        if entry is not None and entry.expires + self._stale_window > now:
+            # the refresh runs on; this caller need not wait for it
+            self._entries.move_to_end(key)
+            self.background[source.url] += 1
+            return entry.result
+        # shield: cancelling this waiter must not cancel the fetch the others await
+        return await asyncio.shield(task)
+
+    def _fetch(self, key: _Key) -> asyncio.Task[PageResult]:
+        """The fetch of ``key`` in flight, started now if there is none (single flight)."""
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.create_task(self._refresh(key, self._generation))
             self._inflight[key] = task
             self._running.add(task)
             task.add_done_callback(lambda done: self._finished(key, done))
-        # shield: cancelling this waiter must not cancel the fetch the others await
-        return await asyncio.shield(task)
+        return task
 
     def invalidate(self, source_url: str | None = None) -> None:
         """Forget every answer (of the upstream at ``source_url`` when given).
