@@ -135,26 +135,25 @@ def _context_metrics(ctx: Context) -> Iterator[Metric]:
     upstreams = ctx.upstreams
     if upstreams is None:
         return
-    yield CounterMetricFamily(
-        "quiver_upstream_page_cache_hits",
-        "Upstream pages answered from the cache without a request.",
-        value=sum(upstreams.hits.values()),
-    )
-    yield CounterMetricFamily(
-        "quiver_upstream_page_cache_background",
-        "Expired upstream pages served at once while they were refreshed in the background.",
-        value=sum(upstreams.background.values()),
-    )
-    yield CounterMetricFamily(
-        "quiver_upstream_fetches",
-        "Requests for pages of upstream indexes.",
-        value=sum(upstreams.fetches.values()),
-    )
-    yield CounterMetricFamily(
-        "quiver_upstream_errors",
-        "Upstream page requests that failed (the log names the upstream).",
-        value=sum(upstreams.errors.values()),
-    )
+    for name, documentation, counts in (
+        (
+            "quiver_upstream_page_cache_hits",
+            "Upstream pages answered from the cache without a request.",
+            upstreams.hits,
+        ),
+        (
+            "quiver_upstream_page_cache_background",
+            "Expired upstream pages served at once while they were refreshed in the background.",
+            upstreams.background,
+        ),
+        ("quiver_upstream_fetches", "Requests for pages of upstream indexes.", upstreams.fetches),
+        (
+            "quiver_upstream_errors",
+            "Upstream page requests that failed (the log names the upstream).",
+            upstreams.errors,
+        ),
+    ):
+        yield CounterMetricFamily(name, documentation, value=sum(counts.values()))
     yield GaugeMetricFamily(
         "quiver_upstream_page_cache_entries", "Upstream pages held.", value=len(upstreams)
     )

@@ -23,15 +23,13 @@ redirected to a presigned URL (``quiver.api.blob_stream``).
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse
 
 from quiver.api import metrics
-from quiver.api.blob_stream import send_stored
-from quiver.api.errors import error_response
+from quiver.api.blob_stream import missing_blob, send_stored
 from quiver.api.negotiation import etag_matches
 from quiver.domain.roles import Visibility
 from quiver.services.access import FeedInfo
@@ -39,7 +37,6 @@ from quiver.services.context import Context
 from quiver.services.errors import NotFound
 from quiver.services.packages.index import find_file
 
-log = logging.getLogger("quiver.api")
 METADATA_SUFFIX = ".metadata"
 METADATA_TYPE = "text/plain; charset=utf-8"
 
@@ -101,13 +98,13 @@ async def send_file(
         try:
             stat = await asyncio.to_thread(os.stat, path)
         except FileNotFoundError:
-            return _missing(filename, key)
+            return missing_blob(filename, key)
         count_download(request, ctx, feed, filename, stat.st_size)
         return FileResponse(
             path, headers=headers, media_type=content_type, filename=filename, stat_result=stat
         )
     if size is None:
-        return _missing(filename, key)
+        return missing_blob(filename, key)
     count_download(request, ctx, feed, filename, size)
     return await send_stored(request, ctx, key, size, filename, content_type, headers)
 
@@ -126,8 +123,3 @@ def count_download(
         return
     ctx.downloads.record(feed.id, filename)
     metrics.count_download(request, size)
-
-
-def _missing(filename: str, key: str) -> Response:
-    log.error("blob %s of %s is missing from the blob store", key, filename)
-    return error_response(500, f"The content of {filename} is missing from storage.")

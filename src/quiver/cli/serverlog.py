@@ -48,6 +48,10 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.name == "uvicorn.error":
+            # uvicorn's server log (startup, shutdown), not errors: "INFO uvicorn.error:
+            # Application startup complete" reads like a failure to a newcomer
+            record = logging.makeLogRecord({**vars(record), "name": "uvicorn"})
         return redact(super().format(record))
 
 

@@ -48,6 +48,9 @@ TokenOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+FeedRefArg = Annotated[
+    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
+]
 
 
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:

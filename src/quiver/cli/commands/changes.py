@@ -18,6 +18,7 @@ from quiver.cli.commands import feeds, packages
 from quiver.cli.commands._common import (
     EXIT_REFUSED,
     EXIT_USAGE,
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -29,7 +30,6 @@ from quiver.cli.commands._common import (
     table,
     when,
 )
-from quiver.cli.commands.packages import FeedRefArg
 
 TokenArg = Annotated[
     str | None,

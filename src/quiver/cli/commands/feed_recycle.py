@@ -16,6 +16,7 @@ from quiver.cli.commands import feeds
 from quiver.cli.commands._common import (
     EXIT_REFUSED,
     EXIT_USAGE,
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -26,7 +27,7 @@ from quiver.cli.commands._common import (
     listing,
     note,
 )
-from quiver.cli.commands.feeds import SHOWN, FeedRefArg
+from quiver.cli.commands.feeds import SHOWN
 
 BIN = "/_apis/packaging/feed-recycle-bin"
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

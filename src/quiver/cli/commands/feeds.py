@@ -12,6 +12,7 @@ from quiver.cli.commands import upstreams
 from quiver.cli.commands._common import (
     EXIT_REFUSED,
     EXIT_USAGE,
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -28,9 +29,6 @@ app = typer.Typer(
     help="Feeds: where packages are published and installed from.", no_args_is_help=True
 )
 
-FeedRefArg = Annotated[
-    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
-]
 SHOWN = [
     ("Feed", "ref"),
     ("Description", "description"),

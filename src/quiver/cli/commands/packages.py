@@ -9,6 +9,7 @@ import typer
 
 from quiver.cli.client import feed_path, path
 from quiver.cli.commands._common import (
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -23,15 +24,18 @@ from quiver.cli.commands._common import (
 
 app = typer.Typer(help="Packages in a feed.", no_args_is_help=True)
 
-FeedRefArg = Annotated[
-    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
-]
 PackageArg = Annotated[
     str, typer.Argument(metavar="NAME", help="Package name.", show_default=False)
 ]
 VersionArg = Annotated[
     str, typer.Argument(metavar="VERSION", help="Version (PEP 440).", show_default=False)
 ]
+
+
+def package_url(ref: str, name: str, *parts: str) -> str:
+    """The REST address of package ``name`` in feed ``ref``, with ``parts`` appended."""
+    with guarded():
+        return feed_path(ref) + "/packages" + path(name, *parts)
 
 
 def version_text(version: dict[str, Any]) -> str:
@@ -80,8 +84,7 @@ def versions(
     as_json: JsonOpt = False,
 ) -> None:
     """Every version of a package in the feed, each file published here or saved, and from where."""
-    with guarded():
-        url = feed_path(ref) + "/packages" + path(name) + "/versions"
+    url = package_url(ref, name, "versions")
     with connect(server, token) as client:
         found = client.get(url)
     if as_json:
@@ -159,8 +162,7 @@ def _version_action(
 ) -> None:
     """POST ``.../versions/{version}/{action}`` and show the version it answers with."""
     server, token, as_json = options
-    with guarded():
-        url = feed_path(ref) + "/packages" + path(name, "versions", version, action)
+    url = package_url(ref, name, "versions", version, action)
     with connect(server, token) as client:
         found = client.post(url, body)
     if as_json:
@@ -188,8 +190,7 @@ def upstreaming(
     as_json: JsonOpt = False,
 ) -> None:
     """Show or set whether upstream versions of a published package are shown."""
-    with guarded():
-        url = feed_path(ref) + "/packages" + path(name) + "/upstreaming"
+    url = package_url(ref, name, "upstreaming")
     with connect(server, token) as client:
         if behavior is None:
             found = client.get(url)
@@ -227,8 +228,7 @@ def _promotion(
     token: str | None,
     as_json: bool,
 ) -> None:
-    with guarded():
-        url = feed_path(ref) + "/packages" + path(name, "versions", version, action)
+    url = package_url(ref, name, "versions", version, action)
     with connect(server, token) as client:
         found = client.post(url, {"view": view})
     if as_json:

@@ -7,13 +7,18 @@ from typing import Annotated
 import typer
 
 from quiver.cli.client import feed_path, path
-from quiver.cli.commands._common import JsonOpt, ServerOpt, TokenOpt, connect, listing, note
+from quiver.cli.commands._common import (
+    FeedRefArg,
+    JsonOpt,
+    ServerOpt,
+    TokenOpt,
+    connect,
+    listing,
+    note,
+)
 
 app = typer.Typer(help="Roles of users on a feed (feed owners).", no_args_is_help=True)
 
-FeedRefArg = Annotated[
-    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
-]
 UserArg = Annotated[str, typer.Argument(help="User name.", show_default=False)]
 
 

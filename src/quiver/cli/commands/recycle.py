@@ -12,6 +12,7 @@ import typer
 from quiver.cli.client import feed_path, path
 from quiver.cli.commands import packages
 from quiver.cli.commands._common import (
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -22,7 +23,7 @@ from quiver.cli.commands._common import (
     table,
     when,
 )
-from quiver.cli.commands.packages import FeedRefArg, PackageArg, VersionArg
+from quiver.cli.commands.packages import PackageArg, VersionArg, package_url
 
 
 def _bin_url(ref: str, *parts: str) -> str:
@@ -56,8 +57,7 @@ def delete(
     Every file of it leaves the index at once; restore it until the bin purges it.
     The files are listed on stdout.
     """
-    with guarded():
-        url = feed_path(ref) + "/packages" + path(name, "versions", version)
+    url = package_url(ref, name, "versions", version)
     params = {} if reason is None else {"reason": reason}
     with connect(server, token) as client:
         found = client.request("DELETE", url, params=params)

@@ -10,6 +10,7 @@ from quiver.cli.client import feed_path
 from quiver.cli.commands import feeds
 from quiver.cli.commands._common import (
     EXIT_USAGE,
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -25,10 +26,6 @@ app = typer.Typer(
     help="Retention policy of a feed: which old, unused versions go to the recycle bin.",
     no_args_is_help=True,
 )
-
-FeedRefArg = Annotated[
-    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
-]
 
 
 def _url(ref: str) -> str:

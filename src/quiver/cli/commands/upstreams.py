@@ -18,6 +18,7 @@ import typer
 from quiver.cli.client import feed_path, path
 from quiver.cli.commands._common import (
     EXIT_USAGE,
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -34,9 +35,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FeedRefArg = Annotated[
-    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
-]
 NameArg = Annotated[str, typer.Argument(help="The upstream source's name.", show_default=False)]
 
 

@@ -8,6 +8,7 @@ import typer
 
 from quiver.cli.client import ConfigError, feed_path, path
 from quiver.cli.commands._common import (
+    FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
@@ -23,9 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FeedRefArg = Annotated[
-    str, typer.Argument(metavar="FEEDREF", help="ORG/FEED or ORG/PROJECT/FEED.", show_default=False)
-]
 ViewArg = Annotated[str, typer.Argument(metavar="VIEW", help="View name.", show_default=False)]
 VisibilityOpt = Annotated[
     str | None,

@@ -103,6 +103,16 @@ async def find_version(
     return package, row
 
 
+async def live_version(
+    session: AsyncSession, feed: FeedInfo, package_name: str, version_text: str
+) -> tuple[Package, Version]:
+    """Like ``find_version``, but 409 (VersionInBin) for a version in the recycle bin."""
+    package, row = await find_version(session, feed, package_name, version_text)
+    if row.deleted_at is not None:
+        raise VersionInBin(feed.ref, package.name, row.version, " first")
+    return package, row
+
+
 def matching(rows: Sequence[Version], text: str) -> Version | None:
     """The row whose canonical form is ``text``'s, else the one PEP 440 says equals it."""
     canonical = canonicalize_version(text, strip_trailing_zero=False)
@@ -189,6 +199,7 @@ __all__ = [
     "filenames_of",
     "find_version",
     "in_bin",
+    "live_version",
     "matching",
     "owned_feed",
     "refuse_if_binned",

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quiver.domain.events import EventKind
 from quiver.domain.roles import Role
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.access import FeedRef, Principal, authorize
 from quiver.services.context import Context
 from quiver.services.errors import Invalid
 from quiver.services.events.record import Actor, record_event
-from quiver.services.packages.binned import VersionInBin, find_version
-from quiver.services.packages.models import Package, Version
+from quiver.services.packages.binned import live_version
 
 #: The longest reason kept (the column's size).
 MAX_REASON = 512
@@ -76,7 +73,7 @@ async def _set(
 ) -> YankState:
     feed = await authorize(ctx, principal, ref, Role.CONTRIBUTOR)
     async with ctx.sessions() as session, session.begin():
-        package, row = await _find(session, feed, package_name, version)
+        package, row = await live_version(session, feed, package_name, version)
         changed = row.yanked != yanked or row.yanked_reason != reason
         if changed:
             row.yanked = yanked
@@ -101,19 +98,6 @@ async def _set(
     if changed:
         ctx.access.invalidate()
     return state
-
-
-async def _find(
-    session: AsyncSession, feed: FeedInfo, package_name: str, version: str
-) -> tuple[Package, Version]:
-    """The package and its version (matched in PEP 440 canonical form), locked for update.
-
-    404 for an unknown one; 409 for one in the feed's recycle bin.
-    """
-    package, row = await find_version(session, feed, package_name, version)
-    if row.deleted_at is not None:
-        raise VersionInBin(feed.ref, package.name, row.version, " first")
-    return package, row
 
 
 def clean_reason(reason: str | None) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from packaging.utils import canonicalize_name, canonicalize_version
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +23,8 @@ from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
 from quiver.services.context import Context
 from quiver.services.errors import Conflict, Invalid, NotFound
 from quiver.services.events.record import Actor, record_event
-from quiver.services.packages.binned import VersionInBin
-from quiver.services.packages.index import live, version_key
+from quiver.services.packages.binned import live_version
+from quiver.services.packages.index import live
 from quiver.services.packages.models import Package, Version
 from quiver.services.upstreams.models import Upstream
 from quiver.services.upstreams.reading import feed_refs
@@ -241,31 +240,6 @@ async def delete_view(ctx: Context, principal: Principal, ref: FeedRef, name: st
     ctx.access.invalidate()
 
 
-async def _version(
-    session: AsyncSession, feed: FeedInfo, package_name: str, version_text: str
-) -> tuple[Package, Version]:
-    normalized = canonicalize_name(package_name.strip())
-    package = await session.scalar(
-        select(Package).where(Package.feed_id == feed.id, Package.normalized_name == normalized)
-    )
-    if package is None:
-        raise NotFound(f"Package {package_name} is not in feed {feed.ref}.")
-    canonical = canonicalize_version(version_text.strip(), strip_trailing_zero=False)
-    version = await session.scalar(
-        select(Version).where(Version.package_id == package.id, Version.canonical == canonical)
-    )
-    if version is None:
-        # PEP 440 equality: 1.0.0 names 1.0.
-        wanted = version_key(version_text.strip())
-        candidates = await session.scalars(select(Version).where(Version.package_id == package.id))
-        version = next((v for v in candidates if version_key(v.version) == wanted), None)
-    if version is None:
-        raise NotFound(f"Version {version_text} of {package.name} is not in feed {feed.ref}.")
-    if version.deleted_at is not None:
-        raise VersionInBin(feed.ref, package.name, version.version, " first")
-    return package, version
-
-
 async def promote(
     ctx: Context,
     principal: Principal,
@@ -282,7 +256,7 @@ async def promote(
         raise Invalid(f"Every version is in the view {LOCAL_VIEW} already.")
     async with ctx.sessions() as session:
         view = await _get_view(session, feed, view_name)
-        package, version = await _version(session, feed, package_name, version_text)
+        package, version = await live_version(session, feed, package_name, version_text)
         done = Promotion(feed.ref, view.name, package.name, version.version, True)
         if await session.get(ViewVersion, (view.id, version.id)) is not None:
             return done
@@ -323,7 +297,7 @@ async def demote(
         )
     async with ctx.sessions() as session:
         view = await _get_view(session, feed, view_name)
-        package, version = await _version(session, feed, package_name, version_text)
+        package, version = await live_version(session, feed, package_name, version_text)
         result = await session.execute(
             delete(ViewVersion).where(
                 ViewVersion.view_id == view.id, ViewVersion.version_id == version.id
