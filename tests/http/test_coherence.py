@@ -11,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from quiver.api.app import create_app
 from quiver.api.negotiation import JSON_V1
 from quiver.settings import Settings
-from tests.conftest import ADMIN_TOKEN
 from tests.http.publishing import context_of, make_feed
-from tests.http.rest_support import client_with, create_token
+from tests.http.rest_support import client_with, create_token, running_api
 from tests.http.simple_support import FEED, publish, simple
 from tests.support.dists import build_wheel
 
@@ -30,24 +27,10 @@ Pair = tuple[httpx.AsyncClient, httpx.AsyncClient]
 PAGE = simple(FEED, "coho/")
 
 
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://quiver.test",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        ) as client,
-    ):
-        yield client
-
-
 @pytest.fixture
 async def pair(settings: Settings) -> AsyncIterator[Pair]:
     shared = settings.model_copy(update={"workers": 2, "access_cache_seconds": 60})
-    async with running(shared) as first, running(shared) as second:
+    async with running_api(shared) as first, running_api(shared) as second:
         yield first, second
 
 

@@ -12,8 +12,16 @@ from quiver.services.access import FeedRef, resolve_feed
 from quiver.services.feeds.models import Feed
 from quiver.services.packages.models import File
 from quiver.services.upstreams.reading import feed_upstreams
+from quiver.settings import Settings
 from tests.http.publishing import context_of, feed_ref, upload
-from tests.http.rest_support import as_new_user, assert_error, create_feed, create_org, ok
+from tests.http.rest_support import (
+    as_new_user,
+    assert_error,
+    create_feed,
+    create_org,
+    ok,
+    running_api,
+)
 from tests.support.dists import build_sdist, build_wheel
 from tests.support.rest import feed_url
 
@@ -50,6 +58,7 @@ async def test_add_list_move_remove(api: httpx.AsyncClient) -> None:
         "position": 1,
         "kind": "index",
         "url": "https://pypi.org/simple/",
+        "follows_pypi": True,
         "feed": None,
         "username": None,
         "has_credentials": False,
@@ -62,6 +71,7 @@ async def test_add_list_move_remove(api: httpx.AsyncClient) -> None:
         201,
     )
     assert mirror["url"] == "https://mirror.example:8443/simple/"
+    assert mirror["follows_pypi"] is False
     assert mirror["position"] == 2
     # Credentials in the URL are split out and never shown again.
     secret = "s3cr%40t-pass"
@@ -484,3 +494,28 @@ async def test_package_upstreaming_and_versions(api: httpx.AsyncClient, tmp_path
     assert row is not None
     assert row.upstream_id is None
     await reader.aclose()
+
+
+async def test_pypi_alias_follows_the_setting(settings: Settings) -> None:
+    """A feed given ``pypi`` uses QUIVER_PYPI_URL as it is now, not as it was when added."""
+    async with running_api(settings) as api:
+        await create_org(api)
+        await create_feed(api)
+        await ok(api.post(UPSTREAMS, json={"name": "public", "url": "pypi"}), 201)
+        await ok(api.post(UPSTREAMS, json={"name": "pinned", "url": settings.pypi_url}), 201)
+    moved = settings.model_copy(update={"pypi_url": "https://mirror.corp.example/simple/"})
+    async with running_api(moved) as api:
+        listed = {item["name"]: item for item in await ok(api.get(UPSTREAMS))}
+        assert listed["public"]["url"] == "https://mirror.corp.example/simple/"
+        assert listed["public"]["follows_pypi"] is True
+        # An explicit URL stays where it was put.
+        assert listed["pinned"]["url"] == "https://pypi.org/simple/"
+        assert listed["pinned"]["follows_pypi"] is False
+        context = context_of(api)
+        feed = await resolve_feed(context, FeedRef("acme", None, "libs"))
+        assert feed is not None
+        sources = await feed_upstreams(context, feed.id)
+        assert [s.url for s in sources] == [
+            "https://mirror.corp.example/simple/",
+            "https://pypi.org/simple/",
+        ]

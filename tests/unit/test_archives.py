@@ -1,4 +1,4 @@
-"""read_core_metadata: good wheels and sdists, and every broken or hostile archive we know of."""
+"""core_metadata_bytes: good wheels and sdists, and every broken or hostile archive we know of."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from quiver.domain.distributions import DistFilename, parse_filename
 from quiver.domain.errors import DomainError
 from quiver.services.packages import archives
-from quiver.services.packages.archives import read_core_metadata
+from quiver.services.packages.archives import core_metadata_bytes
 
 MIB = 1024 * 1024
 LIMIT = 64 * 1024
@@ -66,7 +66,7 @@ def wheel_members(dist_info: str = "foo_bar-1.0.dist-info") -> list[tuple[str, b
 
 
 def read(path: Path, limit: int = LIMIT) -> bytes:
-    return read_core_metadata(path, parse_filename(path.name), limit)
+    return core_metadata_bytes(path, parse_filename(path.name), limit)
 
 
 def rejected(path: Path, match: str, limit: int = LIMIT) -> None:
@@ -305,7 +305,7 @@ def test_unknown_archive_type_is_rejected(tmp_path: Path) -> None:
     dist = parse_filename(SDIST_TGZ)
     odd = DistFilename("foo_bar-1.0.tar.bz2", "sdist", dist.name, dist.version)
     with pytest.raises(DomainError, match="only"):
-        read_core_metadata(tmp_path / odd.filename, odd, LIMIT)
+        core_metadata_bytes(tmp_path / odd.filename, odd, LIMIT)
 
 
 # --- whatever the bytes, the answer is metadata or a DomainError --------------------------
@@ -360,4 +360,4 @@ def test_zip_with_too_many_entries_is_refused_before_loading(tmp_path: Path) -> 
             archive.writestr(f"e/{number}", b"")
     dist = parse_filename(path.name)
     with pytest.raises(DomainError, match="too many entries"):
-        read_core_metadata(path, dist, 1024 * 1024)
+        core_metadata_bytes(path, dist, 1024 * 1024)

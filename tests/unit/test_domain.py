@@ -10,13 +10,9 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from quiver.domain.distributions import (
-    check_agreement,
-    parse_filename,
-    parse_metadata,
-    parse_version,
-)
+from quiver.domain.distributions import check_agreement, parse_filename, parse_version
 from quiver.domain.errors import DomainError
+from quiver.domain.metadata import read_core_metadata
 from quiver.domain.names import FEED_BANNED, validate_description, validate_feed_name, validate_slug
 from quiver.domain.roles import Role, Scope, Visibility, effective_role
 from quiver.domain.tokens import looks_like_token, new_token, token_digest, token_hint
@@ -140,37 +136,13 @@ def test_versions_parse_or_refuse(text: str) -> None:
 
 
 def test_metadata_agreement() -> None:
-    meta = parse_metadata(b"Metadata-Version: 2.4\nName: Foo.Bar\nVersion: 1.0\n")
+    meta = read_core_metadata(b"Metadata-Version: 2.4\nName: Foo.Bar\nVersion: 1.0\n")
     dist = parse_filename("foo_bar-1.0-py3-none-any.whl")
     check_agreement(dist, meta, "foo-bar", "1.0.0")
     with pytest.raises(DomainError, match="form says version"):
         check_agreement(dist, meta, None, "1.1")
     with pytest.raises(DomainError, match="metadata says"):
         check_agreement(parse_filename("foo_bar-2.0-py3-none-any.whl"), meta, None, None)
-
-
-@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.9"])
-def test_metadata_versions(version: str) -> None:
-    meta = parse_metadata(f"Metadata-Version: {version}\nName: x\nVersion: 1\n".encode())
-    assert meta.name == "x"
-
-
-@pytest.mark.parametrize(
-    ("raw", "words"),
-    [
-        (b"Name: x\nVersion: 1\n", "Metadata-Version is missing"),
-        (b"Metadata-Version: 3.0\nName: x\nVersion: 1\n", "Unsupported"),
-        (b"Metadata-Version: 2.1\nName: x\nVersion: one\n", "version"),
-        (b"Metadata-Version: 2.1\nName: x\nVersion: 1\n\xff", "UTF-8"),
-        (
-            b"Metadata-Version: 2.4\nName: x\nVersion: 1\nLicense-Expression: not a licence (\n",
-            "Invalid metadata",
-        ),
-    ],
-)
-def test_bad_metadata(raw: bytes, words: str) -> None:
-    with pytest.raises(DomainError, match=words):
-        parse_metadata(raw)
 
 
 ROLE = st.sampled_from(list(Role))

@@ -17,14 +17,20 @@ log = logging.getLogger("quiver.api")
 REALM = 'Basic realm="Quiver", charset="UTF-8"'
 
 
-def error_response(status: int, message: str, *, reason: bool = False) -> JSONResponse:
-    """The one shape of an error; ``reason`` also puts the message in the status line."""
+def error_response(
+    status: int, message: str, *, reason: bool = False, details: dict[str, str] | None = None
+) -> JSONResponse:
+    """The one shape of an error; ``reason`` also puts the message in the status line.
+
+    ``details`` add machine-readable keys beside ``message`` (e.g. ``code``).
+    """
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = REALM
     if reason:
         headers[REASON_HEADER.decode()] = safe_reason(message)
-    return JSONResponse({"message": message}, status_code=status, headers=headers)
+    body = {**(details or {}), "message": message}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _wants_reason(request: Request) -> bool:
@@ -37,7 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def service_error(request: Request, err: ServiceError) -> JSONResponse:
         # 410 (a feed in the recycle bin): pip shows only the status line's reason.
         reason = err.status == Gone.status or _wants_reason(request)
-        return error_response(err.status, str(err), reason=reason)
+        return error_response(err.status, str(err), reason=reason, details=err.details)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, err: DomainError) -> JSONResponse:

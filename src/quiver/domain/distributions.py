@@ -1,17 +1,15 @@
-"""Distribution filenames and core metadata: parsing and agreement rules.
+"""Distribution filenames, and the rule that filename, core metadata and form agree.
 
-Everything here works on strings and bytes; reading archives is the services'
-job (``quiver.services.packages.archives``).
+Everything here works on strings; reading archives is the services' job
+(``quiver.services.packages.archives``); reading core metadata is
+``quiver.domain.metadata``.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 from dataclasses import dataclass
 from typing import Literal
 
-from packaging.metadata import InvalidMetadata, Metadata
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -24,10 +22,10 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from quiver.domain.errors import DomainError
+from quiver.domain.metadata import CoreMetadata
 
 Kind = Literal["bdist_wheel", "sdist"]
 FILENAME_MAX = 255
-_KNOWN_METADATA = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6")
 
 
 @dataclass(frozen=True)
@@ -67,47 +65,6 @@ def parse_filename(filename: str) -> DistFilename:
     )
 
 
-def parse_metadata(raw: bytes) -> Metadata:
-    """Parse and validate core metadata (METADATA / PKG-INFO) of any known version.
-
-    A newer 2.x Metadata-Version than ``packaging`` knows is read with the newest
-    rules it has, as the core metadata spec asks of consumers for minor bumps.
-    """
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DomainError("Invalid metadata: it is not UTF-8 text.") from None
-    declared = _declared_metadata_version(text)
-    if declared is None:
-        raise DomainError("Invalid metadata: Metadata-Version is missing.")
-    if declared not in _KNOWN_METADATA:
-        major = declared.split(".", 1)[0]
-        if major != "2":
-            raise DomainError(f"Unsupported Metadata-Version {declared!r}.")
-        text = text.replace(
-            f"Metadata-Version: {declared}", f"Metadata-Version: {_KNOWN_METADATA[-1]}", 1
-        )
-    try:
-        return Metadata.from_email(text, validate=True)
-    except ExceptionGroup as group:
-        raise DomainError(f"Invalid metadata: {_first_message(group)}") from None
-    except (InvalidMetadata, ValueError) as err:
-        raise DomainError(f"Invalid metadata: {err}") from None
-
-
-def _declared_metadata_version(text: str) -> str | None:
-    parsed = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text)
-    value = parsed.get("Metadata-Version")
-    return str(value).strip() if value is not None else None
-
-
-def _first_message(group: BaseExceptionGroup[Exception]) -> str:
-    first = group.exceptions[0]
-    if isinstance(first, BaseExceptionGroup):
-        return _first_message(first)
-    return str(first)
-
-
 def parse_version(text: str) -> Version:
     """A PEP 440 version, or a DomainError naming the bad text."""
     try:
@@ -117,7 +74,7 @@ def parse_version(text: str) -> Version:
 
 
 def check_agreement(
-    dist: DistFilename, metadata: Metadata, form_name: str | None, form_version: str | None
+    dist: DistFilename, metadata: CoreMetadata, form_name: str | None, form_version: str | None
 ) -> None:
     """The filename, the core metadata and the upload form must name one release."""
     meta_name = canonicalize_name(metadata.name)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """Base: ``str(err)`` is a one-line reason safe to show the caller."""
+    """Base: ``str(err)`` is a one-line reason safe to show the caller.
+
+    ``details`` are extra machine-readable keys for the JSON error body (never secrets).
+    """
 
     status = 400
+
+    def __init__(self, message: str, **details: str) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class Invalid(ServiceError):

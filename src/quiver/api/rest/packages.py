@@ -86,6 +86,11 @@ def version_out(entry: VersionEntry) -> VersionOut:
                 uploaded_by=file.uploaded_by,
                 download_count=file.download_count,
                 last_download_at=file.last_download_at,
+                saved_at=file.saved_at,
+                yanked_upstream=file.upstream_yanked,
+                yanked_upstream_reason=file.upstream_yanked_reason,
+                requires_python=file.requires_python,
+                metadata_warnings=list(file.metadata_warnings),
             )
             for file in entry.files
         ],

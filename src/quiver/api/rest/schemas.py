@@ -237,6 +237,10 @@ class UpstreamOut(BaseModel):
     position: int = Field(description="1-based place in the feed's list")
     kind: str = Field(description="index or feed")
     url: str | None = Field(description="The index URL (kind index)")
+    follows_pypi: bool = Field(
+        default=False,
+        description="Added as 'pypi': the URL is QUIVER_PYPI_URL, and moves when it changes",
+    )
     feed: str | None = Field(
         description="ORG/FEED@VIEW (kind feed)", examples=["acme/shared@local"]
     )
@@ -279,10 +283,25 @@ class VersionFileOut(BaseModel):
     origin: str = Field(description="local (published here) or upstream (saved)")
     upstream: str | None = Field(description="The upstream source it was saved from")
     source_url: str | None = Field(description="Where it was saved from")
-    uploaded_at: datetime = Field(description="When it was published or saved")
+    uploaded_at: datetime = Field(
+        description="When it was published here; for a saved file, when the upstream says "
+        "it was uploaded there (or, if the upstream did not say, when it was saved)"
+    )
+    saved_at: datetime | None = Field(default=None, description="When it was saved (upstream)")
     uploaded_by: str | None = Field(description="Who published it (local files)")
     download_count: int = Field(default=0, description="Downloads of the file")
     last_download_at: datetime | None = Field(default=None, description="The last download")
+    yanked_upstream: bool = Field(
+        default=False, description="The upstream had yanked it when it was saved"
+    )
+    yanked_upstream_reason: str | None = Field(default=None, description="The upstream's reason")
+    requires_python: str | None = Field(
+        default=None, description="As index pages show it (left out when it does not parse)"
+    )
+    metadata_warnings: list[str] = Field(
+        default=[],
+        description="Where the file's core metadata bends the spec (kept, never refused)",
+    )
 
 
 class VersionOut(BaseModel):

@@ -23,6 +23,7 @@ def upstream_out(info: UpstreamInfo) -> UpstreamOut:
         position=info.position + 1,
         kind=info.kind,
         url=info.url,
+        follows_pypi=info.follows_pypi,
         feed=info.source_ref,
         username=info.username,
         has_credentials=info.has_credentials,

@@ -53,7 +53,7 @@ def origin_text(file: dict[str, Any]) -> str:
     source = file.get("upstream") or "an upstream source"
     if file.get("source_url"):
         source += f" ({file['source_url']})"
-    return f"saved from {source} at {when(file['uploaded_at'])}"
+    return f"saved from {source} at {when(file.get('saved_at') or file['uploaded_at'])}"
 
 
 @app.command("list")

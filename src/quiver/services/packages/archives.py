@@ -57,7 +57,7 @@ _ARCHIVE_ERRORS = (
 )
 
 
-def read_core_metadata(path: Path, dist: DistFilename, max_metadata_bytes: int) -> bytes:
+def core_metadata_bytes(path: Path, dist: DistFilename, max_metadata_bytes: int) -> bytes:
     """Return the raw bytes of the wheel's ``*.dist-info/METADATA`` or the sdist's ``PKG-INFO``.
 
     The file at ``path`` is never loaded whole nor extracted, and at most

@@ -252,8 +252,9 @@ def _record(version: Version, file: File) -> FileRecord:
         sha256=file.sha256,
         blob_key=file.blob_key,
         requires_python=file.requires_python,
-        yanked=version.yanked,
-        yanked_reason=version.yanked_reason,
+        # yanked here, or (a saved file) yanked at the upstream when it was saved
+        yanked=version.yanked or file.upstream_yanked,
+        yanked_reason=version.yanked_reason if version.yanked else file.upstream_yanked_reason,
         uploaded_at=file.uploaded_at,
         metadata_sha256=file.metadata_sha256,
         metadata_blob_key=file.metadata_blob_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quiver.db.base import Base, utcnow
@@ -77,10 +77,18 @@ class File(Base):
     uploaded_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    # When it was published here; for a saved file, when the upstream says it was uploaded
+    # there (installers filter on it: uv --exclude-newer), else when it was saved.
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     # "local" (published here) or "upstream" (saved from an upstream source, at
-    # ``uploaded_at``); the name and URL stay when the upstream is removed.
+    # ``saved_at``); the name and URL stay when the upstream is removed.
     origin: Mapped[str] = mapped_column(String(16), default="local", server_default=text("'local'"))
+    saved_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The upstream had yanked the file (PEP 592) when it was saved: it stays yanked here.
+    upstream_yanked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    upstream_yanked_reason: Mapped[str | None] = mapped_column(String(512), default=None)
+    # Where the core metadata bends the spec (domain.metadata): sentences, or None.
+    metadata_warnings: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     upstream_id: Mapped[int | None] = mapped_column(
         ForeignKey("upstreams.id", ondelete="SET NULL"), default=None, index=True
     )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
-from packaging.metadata import Metadata
 from packaging.utils import canonicalize_version
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.blobs import blob_key
 from quiver.db.base import utcnow
-from quiver.domain.distributions import DistFilename, check_agreement, parse_metadata
+from quiver.domain.distributions import DistFilename, check_agreement
 from quiver.domain.events import EventKind
+from quiver.domain.metadata import CoreMetadata, read_core_metadata
 from quiver.services.access import FeedInfo
 from quiver.services.context import Context
 from quiver.services.events.record import SERVER, Actor, record_event
-from quiver.services.packages.archives import read_core_metadata
+from quiver.services.packages.archives import core_metadata_bytes
 from quiver.services.packages.binned import refuse_if_binned
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.packages.staging import StagedFile
@@ -40,7 +41,7 @@ class CheckedFile:
 
     file: StagedFile
     dist: DistFilename
-    metadata: Metadata
+    metadata: CoreMetadata
     raw_metadata: bytes
 
     @property
@@ -57,6 +58,10 @@ class Provenance:
     upstream_id: int | None = None
     upstream_name: str | None = None
     source_url: str | None = None
+    # the upstream's facts about the file: its upload time and yank state there
+    upstream_uploaded_at: datetime | None = None
+    upstream_yanked: bool = False
+    upstream_yanked_reason: str | None = None
     # who published it, or whose download saved it (the change feed and audit log)
     actor: Actor = SERVER
 
@@ -68,11 +73,15 @@ async def check_distribution(
     form_name: str | None = None,
     form_version: str | None = None,
 ) -> CheckedFile:
-    """Read and validate the core metadata; raises DomainError with the reason."""
+    """Read the core metadata as installers do; raises DomainError with the reason.
+
+    Only what would hurt an installer or the server refuses a file; the rest of what
+    bends the spec is in ``metadata.warnings`` (quiver.domain.metadata).
+    """
     raw = await asyncio.to_thread(
-        read_core_metadata, staged.path, dist, ctx.settings.max_metadata_bytes
+        core_metadata_bytes, staged.path, dist, ctx.settings.max_metadata_bytes
     )
-    metadata = parse_metadata(raw)
+    metadata = read_core_metadata(raw)
     check_agreement(dist, metadata, form_name, form_version)
     return CheckedFile(staged, dist, metadata, raw)
 
@@ -118,7 +127,8 @@ async def record_file(
         md5=staged.md5,
         blake2_256=staged.blake2_256,
         blob_key=file_key,
-        requires_python=str(meta.requires_python) if meta.requires_python else None,
+        requires_python=meta.requires_python,
+        metadata_warnings=list(meta.warnings) or None,
         metadata_sha256=checked.metadata_sha256 if metadata_key else None,
         metadata_blob_key=metadata_key,
         metadata_size=len(checked.raw_metadata) if metadata_key else None,
@@ -127,6 +137,9 @@ async def record_file(
         upstream_id=provenance.upstream_id,
         upstream_name=provenance.upstream_name,
         source_url=provenance.source_url,
+        **_times(provenance),
+        upstream_yanked=provenance.upstream_yanked,
+        upstream_yanked_reason=provenance.upstream_yanked_reason,
     )
     session.add(row)
     if published:
@@ -156,6 +169,14 @@ async def record_file(
     return row
 
 
+def _times(provenance: Provenance) -> dict[str, datetime]:
+    """A saved file keeps the upstream's upload time (clients filter on it) and its save time."""
+    now = utcnow()
+    if provenance.origin == ORIGIN_LOCAL:
+        return {"uploaded_at": now}
+    return {"uploaded_at": provenance.upstream_uploaded_at or now, "saved_at": now}
+
+
 async def package_row(session: AsyncSession, feed: FeedInfo, name: str, normalized: str) -> Package:
     """The feed's package of that name, created if needed (safe against a racing insert)."""
     query = select(Package).where(Package.feed_id == feed.id, Package.normalized_name == normalized)
@@ -172,7 +193,7 @@ async def package_row(session: AsyncSession, feed: FeedInfo, name: str, normaliz
     return package
 
 
-async def version_row(session: AsyncSession, package: Package, meta: Metadata) -> Version:
+async def version_row(session: AsyncSession, package: Package, meta: CoreMetadata) -> Version:
     """The package's version of that (PEP 440 normalized) number, created if needed."""
     canonical = canonicalize_version(meta.version, strip_trailing_zero=False)
     query = select(Version).where(Version.package_id == package.id, Version.canonical == canonical)
@@ -185,7 +206,7 @@ async def version_row(session: AsyncSession, package: Package, meta: Metadata) -
                 package_id=package.id,
                 version=str(meta.version),
                 canonical=canonical,
-                summary=(meta.summary or None) and meta.summary[:512],
+                summary=meta.summary,
             )
             session.add(version)
     except IntegrityError:

@@ -36,6 +36,14 @@ from quiver.services.packages.staging import StagedFile
 DIGEST_FIELDS = ("sha256_digest", "md5_digest", "blake2_256_digest")
 
 
+class FileExists(Conflict):
+    """409: the feed has or had a file of that name. The body says ``code: file_exists`` and
+    the sha256 of that file, so a client can tell "already there" from "a different file"."""
+
+    def __init__(self, message: str, sha256: str) -> None:
+        super().__init__(message, code="file_exists", sha256=sha256)
+
+
 @dataclass(frozen=True)
 class UploadRequest:
     """What the upload form said, with the file already staged on disk."""
@@ -99,6 +107,7 @@ def _check_digests(request: UploadRequest) -> None:
 
 
 async def _refuse_known_filename(session: AsyncSession, feed: FeedInfo, filename: str) -> None:
+    """409 ``file_exists`` (with the sha256 the feed has or had) for a filename once used."""
     record = await session.scalar(
         select(FilenameRecord).where(
             FilenameRecord.feed_id == feed.id, FilenameRecord.filename_key == filename.casefold()
@@ -116,18 +125,20 @@ async def _refuse_known_filename(session: AsyncSession, feed: FeedInfo, filename
     ).first()
     if current is not None and current[1] is not None:
         version, package = current[2], current[3]
-        raise Conflict(
+        message = (
             f"File already exists: {filename} is in the recycle bin of feed {feed.ref} "
             f"(version {version} of {package} was deleted) and a filename can never be "
             f"reused. Restore that version ({restore_command(feed.ref, package, version)}) "
             "or publish a new version."
         )
-    if current is not None:
-        raise Conflict(f"File already exists: {filename} is already in feed {feed.ref}.")
-    raise Conflict(
-        f"File already exists: {filename} was published to feed {feed.ref} before and "
-        "deleted; a filename can never be reused. Publish a new version instead."
-    )
+    elif current is not None:
+        message = f"File already exists: {filename} is already in feed {feed.ref}."
+    else:
+        message = (
+            f"File already exists: {filename} was published to feed {feed.ref} before and "
+            "deleted; a filename can never be reused. Publish a new version instead."
+        )
+    raise FileExists(message, record.sha256)
 
 
 async def _refuse_binned_version(
@@ -158,7 +169,19 @@ async def _record(
             await session.commit()
         except IntegrityError:
             await session.rollback()
-            raise Conflict(
-                f"File already exists: {checked.dist.filename} is already in feed {feed.ref}."
+            raise FileExists(
+                f"File already exists: {checked.dist.filename} is already in feed {feed.ref}.",
+                await _recorded_sha256(ctx, feed, checked),
             ) from None
     return row
+
+
+async def _recorded_sha256(ctx: Context, feed: FeedInfo, checked: CheckedFile) -> str:
+    """The sha256 of the file that won a race for the same filename (ours if none is found)."""
+    async with ctx.sessions() as session:
+        found = await session.scalar(
+            select(File.sha256).where(
+                File.feed_id == feed.id, File.filename == checked.dist.filename
+            )
+        )
+    return found or checked.file.sha256

@@ -50,6 +50,11 @@ class VersionFile:
     uploaded_by: str | None
     download_count: int = 0
     last_download_at: datetime | None = None
+    saved_at: datetime | None = None
+    upstream_yanked: bool = False
+    upstream_yanked_reason: str | None = None
+    metadata_warnings: tuple[str, ...] = ()
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,11 @@ async def list_versions(
                 uploaded_by=username if file.origin == ORIGIN_LOCAL else None,
                 download_count=file.download_count,
                 last_download_at=file.last_download_at,
+                saved_at=file.saved_at,
+                upstream_yanked=file.upstream_yanked,
+                upstream_yanked_reason=file.upstream_yanked_reason,
+                metadata_warnings=tuple(file.metadata_warnings or ()),
+                requires_python=file.requires_python,
             )
         )
     versions = sorted(by_version.values(), key=lambda item: version_key(item[0].version))

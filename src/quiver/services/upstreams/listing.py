@@ -21,6 +21,7 @@ from datetime import datetime
 
 from quiver.domain.distributions import parse_filename
 from quiver.domain.errors import DomainError
+from quiver.domain.metadata import index_requires_python
 from quiver.domain.names import split_feed_ref
 from quiver.services.access import FeedInfo, FeedRef, resolve_feed
 from quiver.services.context import Context
@@ -218,7 +219,7 @@ def remote_record(remote: RemoteFile) -> FileRecord | None:
         size=remote.size,
         sha256=sha256,
         blob_key=None,
-        requires_python=remote.requires_python,
+        requires_python=index_requires_python(remote.requires_python),
         yanked=yanked,
         yanked_reason=remote.yanked if isinstance(remote.yanked, str) else None,
         uploaded_at=_parse_time(remote.upload_time),

@@ -11,6 +11,8 @@ from quiver.db.base import Base, utcnow
 
 KIND_INDEX = "index"
 KIND_FEED = "feed"
+# Stored as the URL of an index upstream: the public index, wherever QUIVER_PYPI_URL points now.
+PYPI_ALIAS = "pypi"
 
 
 class Upstream(Base):

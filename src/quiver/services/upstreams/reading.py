@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quiver.services.context import Context
 from quiver.services.feeds.models import Feed
 from quiver.services.orgs.models import Organization, Project
-from quiver.services.upstreams.models import KIND_INDEX, Upstream
+from quiver.services.upstreams.models import KIND_INDEX, PYPI_ALIAS, Upstream
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class UpstreamInfo:
     source_view: str | None
     source_ref: str | None
     created_at: datetime
+    follows_pypi: bool = False
 
     @property
     def has_credentials(self) -> bool:
@@ -61,13 +62,15 @@ async def feed_upstreams(ctx: Context, feed_id: int) -> list[UpstreamInfo]:
     if cached is None:
         generation = ctx.access.upstreams.generation
         async with ctx.sessions() as session:
-            cached = await load_upstreams(session, feed_id)
+            cached = await load_upstreams(session, feed_id, ctx.settings.pypi_url)
         ctx.access.upstreams.put(feed_id, cached, generation)
     return list(cached)
 
 
-async def load_upstreams(session: AsyncSession, feed_id: int) -> tuple[UpstreamInfo, ...]:
-    """The feed's upstream sources in order, straight from the database."""
+async def load_upstreams(
+    session: AsyncSession, feed_id: int, pypi_url: str
+) -> tuple[UpstreamInfo, ...]:
+    """The feed's upstream sources in order, straight from the database (``pypi`` resolved)."""
     rows = (
         await session.scalars(
             select(Upstream).where(Upstream.feed_id == feed_id).order_by(Upstream.position)
@@ -75,7 +78,7 @@ async def load_upstreams(session: AsyncSession, feed_id: int) -> tuple[UpstreamI
     ).all()
     sources = [row.source_feed_id for row in rows if row.source_feed_id is not None]
     refs = await feed_refs(session, sources)
-    return tuple(upstream_info(row, refs) for row in rows)
+    return tuple(upstream_info(row, refs, pypi_url) for row in rows)
 
 
 async def feed_refs(session: AsyncSession, feed_ids: Sequence[int]) -> dict[int, str]:
@@ -94,8 +97,11 @@ async def feed_refs(session: AsyncSession, feed_ids: Sequence[int]) -> dict[int,
     }
 
 
-def upstream_info(row: Upstream, refs: dict[int, str]) -> UpstreamInfo:
-    """A row as frozen data; ``refs`` (from ``feed_refs``) names a source feed."""
+def upstream_info(row: Upstream, refs: dict[int, str], pypi_url: str) -> UpstreamInfo:
+    """A row as frozen data; ``refs`` (from ``feed_refs``) names a source feed.
+
+    A stored ``pypi`` alias becomes ``pypi_url`` (QUIVER_PYPI_URL), and ``follows_pypi`` says so.
+    """
     source_ref = None
     if row.source_feed_id is not None:
         base = refs.get(row.source_feed_id, f"feed #{row.source_feed_id}")
@@ -106,7 +112,8 @@ def upstream_info(row: Upstream, refs: dict[int, str]) -> UpstreamInfo:
         position=row.position,
         name=row.name,
         kind=row.kind,
-        url=row.url,
+        url=pypi_url if row.url == PYPI_ALIAS else row.url,
+        follows_pypi=row.url == PYPI_ALIAS,
         username=row.username,
         secret=row.secret,
         source_feed_id=row.source_feed_id,

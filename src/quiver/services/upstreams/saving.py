@@ -5,8 +5,9 @@ blob) before any response starts, so a failing upstream is a clean 502.
 ``stream_and_save`` passes the chunks through to the caller while staging them;
 when the last chunk is through, the sha256 must equal the one the upstream's
 index named and the archive must pass the same rules as a publish; only then are
-blob and rows stored (origin ``upstream``, with the upstream's name and the
-source URL). Anything else saves nothing and is logged and counted.
+blob and rows stored (origin ``upstream``, with the upstream's name, the
+source URL, its upload time and its yank state there). Anything else saves
+nothing and is logged and counted.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ async def save(
         upstream_name=upstream,
         source_url=source.source_url,
         actor=actor,
+        upstream_uploaded_at=source.record.uploaded_at,
+        upstream_yanked=source.record.yanked,
+        upstream_yanked_reason=source.record.yanked_reason,
     )
     async with ctx.sessions() as session:
         try:

@@ -64,7 +64,7 @@ async def list_upstreams(ctx: Context, principal: Principal, ref: FeedRef) -> li
     """The feed's upstream sources in order (feed owners)."""
     feed = await _owned(ctx, principal, ref)
     async with ctx.sessions() as session:
-        return list(await load_upstreams(session, feed.id))
+        return list(await load_upstreams(session, feed.id, ctx.settings.pypi_url))
 
 
 async def add_upstream(
@@ -93,7 +93,7 @@ async def add_upstream(
                 f"Feed {feed.ref} already has an upstream source named {resolved.name}."
             ) from None
         refs = await feed_refs(session, [row.source_feed_id] if row.source_feed_id else [])
-        info = upstream_info(row, refs)
+        info = upstream_info(row, refs, ctx.settings.pypi_url)
         await record_event(
             session,
             feed.id,
@@ -143,7 +143,7 @@ async def move_upstream(
         rest.insert(position - 1, target)
         await renumber(session, rest)
         refs = await feed_refs(session, [r.source_feed_id for r in rest if r.source_feed_id])
-        result = [upstream_info(row, refs) for row in rest]
+        result = [upstream_info(row, refs, ctx.settings.pypi_url) for row in rest]
         await record_event(
             session,
             feed.id,

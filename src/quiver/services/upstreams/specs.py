@@ -16,10 +16,9 @@ from quiver.domain.names import split_feed_ref, validate_feed_name
 from quiver.services.access import FeedInfo, FeedRef, Principal, resolve_feed
 from quiver.services.context import Context
 from quiver.services.errors import Invalid, NotFound
-from quiver.services.upstreams.models import KIND_FEED, KIND_INDEX
+from quiver.services.upstreams.models import KIND_FEED, KIND_INDEX, PYPI_ALIAS
 from quiver.services.views.access import readable_view
 
-PYPI_ALIAS = "pypi"
 LOCAL_VIEW = "local"
 URL_MAX = 2048
 
@@ -106,12 +105,14 @@ def _valid_name(name: str) -> str:
 def _index_url(ctx: Context, text: str) -> tuple[str, str | None, str | None]:
     """``(url, username, secret)``: the normalized index URL and any credentials it held.
 
-    ``pypi`` means the configured public index. Only http(s) URLs with a host,
-    without spaces, a query or a fragment; the path ends with ``/``.
+    ``pypi`` is kept as it is: it means the configured public index at read time.
+    Otherwise only http(s) URLs with a host, without spaces, a query or a fragment;
+    the path ends with ``/``.
     """
     text = text.strip()
     if text.casefold() == PYPI_ALIAS:
-        text = ctx.settings.pypi_url
+        # Kept as the alias, so changing QUIVER_PYPI_URL later moves every such feed.
+        return PYPI_ALIAS, None, None
     shown = _redact(text)
     if not text or any(ch.isspace() or not ch.isprintable() for ch in text):
         raise Invalid(f"Invalid upstream URL {shown!r}: it must not contain spaces.")
