@@ -38,7 +38,11 @@ async def upload(
     finally:
         form.discard()
     count_upload(request, staged.file.size)
-    return JSONResponse({"message": f"Published {row.filename} to {feed.ref}."})
+    # Where the metadata bends the spec: kept, and said here (quiver publish shows it).
+    warnings = list(row.metadata_warnings or [])
+    return JSONResponse(
+        {"message": f"Published {row.filename} to {feed.ref}.", "warnings": warnings}
+    )
 
 
 async def _read(request: Request, ctx: Context) -> UploadForm:
