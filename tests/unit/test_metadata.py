@@ -37,6 +37,7 @@ def test_every_metadata_version_is_read(version: str) -> None:
         (_meta("2.1", body=b"caf\xe9 au lait"), "not UTF-8"),
         (_meta("2.4", "License-Expression: not a licence ("), "License-Expression"),
         (b"Name: x\nVersion: 1\n", "Metadata-Version is missing"),
+        (_meta("2.9"), "newer than this server knows"),
     ],
 )
 def test_spec_departures_are_warnings(raw: bytes, words: str) -> None:
@@ -74,6 +75,8 @@ def test_unparseable_fields_are_left_out_of_what_installers_see() -> None:
         (b"Metadata-Version: 2.1\nName: x\n", "Version is missing"),
         (b"Metadata-Version: 2.1\nName: x\nVersion: one\n", "not a PEP 440 version"),
         (b"Metadata-Version: 3.0\nName: x\nVersion: 1\n", "Unsupported Metadata-Version"),
+        (b"Metadata-Version: 2.garbage\nName: x\nVersion: 1\n", "must be MAJOR.MINOR"),
+        (b"Metadata-Version: 2\nName: x\nVersion: 1\n", "must be MAJOR.MINOR"),
         (b"Metadata-Version: 2.1\nName: x\nName: y\nVersion: 1\n", "Name cannot be read"),
         (b"Metadata-Version: 2.1\nName: \xff\nVersion: 1\n", "Name cannot be read"),
     ],

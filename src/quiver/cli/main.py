@@ -17,6 +17,7 @@ from quiver.cli.commands import (
     packages,
     permissions,
     projects,
+    publish,
     recycle,
     retention,
     tokens,
@@ -34,6 +35,7 @@ server.register(app)
 for group in (login, orgs, projects, feeds, users, tokens, permissions, authenticate, connect):
     group.register(app)
 packages.register(app)
+publish.register(app)
 views.register(app)
 feed_recycle.register(app)
 recycle.register(app)

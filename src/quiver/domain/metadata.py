@@ -17,6 +17,7 @@ own bytes, unchanged, as the public index serves it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from packaging.metadata import (
@@ -36,6 +37,8 @@ KNOWN_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
 MAX_WARNINGS = 20
 WARNING_MAX_CHARS = 300
 SUMMARY_MAX_CHARS = 512
+_VERSION_SHAPE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}")
+
 
 @dataclass(frozen=True)
 class CoreMetadata:
@@ -59,8 +62,8 @@ def read_core_metadata(raw: bytes) -> CoreMetadata:
     """Read core metadata leniently; DomainError only for what no installer could use.
 
     Refused: no ``Name`` or ``Version`` (or either unreadable), a version that is not
-    PEP 440, a Metadata-Version of a major version other than 1 or 2 (the spec tells
-    consumers to refuse those). Everything else becomes a warning.
+    PEP 440, a Metadata-Version that is not MAJOR.MINOR, or of a major version other than
+    1 or 2 (the spec tells consumers to refuse those). Everything else becomes a warning.
     """
     fields, unparsed = parse_email(raw)
     name = _required(fields, unparsed, "name", "Name")
@@ -128,6 +131,10 @@ def _validation_version(declared: str | None, warnings: _Warnings) -> str:
         return newest
     if declared in KNOWN_VERSIONS:
         return declared
+    if not _VERSION_SHAPE.fullmatch(declared):
+        raise DomainError(
+            f"Invalid Metadata-Version {declared!r}: it must be MAJOR.MINOR, like 2.1."
+        )
     major, _, minor = declared.partition(".")
     if major not in ("1", "2"):
         raise DomainError(
@@ -140,8 +147,12 @@ def _validation_version(declared: str | None, warnings: _Warnings) -> str:
             "the fields were checked as 2.1."
         )
         return "2.1"
-    if major == "2" and minor.isdigit() and int(minor) > int(newest.partition(".")[2]):
+    if major == "2" and int(minor) > int(newest.partition(".")[2]):
         # A newer minor version: the spec asks consumers to read it with what they know.
+        warnings.add(
+            f"Metadata-Version {declared} is newer than this server knows; "
+            f"the fields were checked as {newest}."
+        )
         return newest
     warnings.add(f"Metadata-Version {declared!r} is not a known version.")
     return newest
