@@ -7,12 +7,13 @@ from quiver.services.events.models import FeedEvent
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.jobs.models import JobLease
 from quiver.services.orgs.models import Organization, OrgMember, Project
-from quiver.services.packages.models import File, FilenameRecord, Package, Version
+from quiver.services.packages.models import BlobClaim, File, FilenameRecord, Package, Version
 from quiver.services.upstreams.models import Upstream
 from quiver.services.views.models import FeedView, ViewVersion
 
 __all__ = [
     "Base",
+    "BlobClaim",
     "DeviceCode",
     "Feed",
     "FeedEvent",

@@ -21,10 +21,12 @@ from sqlalchemy import DateTime, MetaData, Table, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from quiver.privatefs import open_private
 from quiver.services.tables import Base
 
 # Not state worth keeping: who runs the scheduled job right now (services/jobs).
-SKIPPED = frozenset({"job_leases"})
+# Leases and claims belong to running processes, not to the data a backup carries.
+SKIPPED = frozenset({"job_leases", "blob_claims"})
 BATCH = 1000
 
 Row = dict[str, Any]
@@ -60,7 +62,7 @@ async def dump_table(
     """Write every row of ``table`` to ``path``; ``seen`` is called with each row."""
     digest, rows = hashlib.sha256(), 0
     query = select(table).order_by(*table.primary_key.columns)
-    with path.open("wb") as handle:
+    with open_private(path) as handle:  # rows hold password hashes and token digests
         result = await connection.stream(query)
         async for record in result.mappings():
             row = dict(record)

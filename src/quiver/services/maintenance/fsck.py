@@ -20,10 +20,10 @@ from quiver.blobs import BlobInfo, BlobStore, PartialWrite, is_blob_key
 from quiver.services.maintenance import tmpfiles
 from quiver.services.maintenance.references import (
     FileRow,
-    is_referenced,
     referenced_keys,
     rows_needing,
 )
+from quiver.services.packages.claims import delete_if_unused
 
 
 @dataclass
@@ -133,14 +133,9 @@ async def _remove(where: Fsck, item: Leftover) -> None:
 
 
 async def _remove_orphan(where: Fsck, key: str, cutoff: datetime) -> bool:
-    """Delete ``key`` unless, by now, a row refers to it or it was written again."""
-    async with where.engine.connect() as connection:
-        if await is_referenced(connection, key):
-            return False
-    info = await where.blobs.stat(key)
-    if info is None:
-        return True
-    if info.modified >= cutoff:
-        return False
-    await where.blobs.delete(key)
-    return True
+    """Delete ``key`` unless, by now, a row or a writer's claim needs it or it was written again.
+
+    Decided and done under the blob's lock (services.packages.claims), so an upload of the
+    same bytes that is under way keeps its blob.
+    """
+    return await delete_if_unused(where.engine, where.blobs, key, written_before=cutoff)

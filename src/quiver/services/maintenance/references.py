@@ -42,11 +42,6 @@ async def referenced_keys(connection: AsyncConnection) -> set[str]:
     return keys
 
 
-async def is_referenced(connection: AsyncConnection, key: str) -> bool:
-    query = select(File.id).where(or_(File.blob_key == key, File.metadata_blob_key == key))
-    return (await connection.scalar(query.limit(1))) is not None
-
-
 async def rows_needing(connection: AsyncConnection, keys: set[str]) -> list[FileRow]:
     """The file rows that need one of ``keys``, by feed, package, version and filename."""
     found: list[FileRow] = []

@@ -112,3 +112,17 @@ class FilenameRecord(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     first_published_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class BlobClaim(Base):
+    """A writer's promise to record a row for ``blob_key`` soon: the blob must not be deleted.
+
+    Written (committed) before the blob is put, removed in the transaction that records the
+    file row; one left by a writer that died expires at ``expires_at`` (services.packages.claims).
+    """
+
+    __tablename__ = "blob_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blob_key: Mapped[str] = mapped_column(String(400), index=True)
+    expires_at: Mapped[datetime] = mapped_column()

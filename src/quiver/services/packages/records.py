@@ -1,9 +1,10 @@
 """Storing a checked distribution file: blobs first, then rows, for publish and save alike.
 
 ``check_distribution`` runs the archive and metadata rules on a staged file;
-``store_blobs`` puts the file (and a wheel's METADATA, for PEP 658) in the blob
-store; ``record_file`` writes package, version and file rows in one transaction;
-``forget_blobs`` removes blobs no row refers to when recording fails.
+``store_blobs`` claims the keys and puts the file (and a wheel's METADATA, for PEP
+658) in the blob store; ``record_file`` writes package, version and file rows and
+releases the claims in one transaction; ``forget_stored`` undoes ``store_blobs``
+when recording fails; ``forget_blobs`` removes blobs nothing needs after a purge.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from packaging.utils import canonicalize_version
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,8 @@ from quiver.services.context import Context
 from quiver.services.events.record import SERVER, Actor, record_event
 from quiver.services.packages.archives import core_metadata_bytes
 from quiver.services.packages.binned import refuse_if_binned
+from quiver.services.packages.claims import claim_blobs, release_claims
+from quiver.services.packages.claims import forget_blobs as forget_claimed
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.packages.staging import StagedFile
 
@@ -86,32 +89,62 @@ async def check_distribution(
     return CheckedFile(staged, dist, metadata, raw)
 
 
-async def store_blobs(ctx: Context, checked: CheckedFile) -> tuple[str, str | None]:
-    """Move the staged file into the blob store (and a wheel's METADATA beside it)."""
+@dataclass(frozen=True)
+class StoredBlobs:
+    """The blobs of a checked file, put in the store under claims (services.packages.claims)."""
+
+    file_key: str
+    metadata_key: str | None
+    claims: tuple[int, ...]
+
+    @property
+    def keys(self) -> tuple[str, str | None]:
+        return self.file_key, self.metadata_key
+
+
+async def store_blobs(ctx: Context, checked: CheckedFile) -> StoredBlobs:
+    """Claim the keys, then put the staged file in the blob store (a wheel's METADATA beside it).
+
+    The claims keep a concurrent purge from deleting the blobs before ``record_file``
+    commits; ``forget_stored`` undoes this when recording fails.
+    """
     file_key = blob_key(checked.file.sha256, checked.dist.filename)
     metadata_key = None
     if checked.dist.is_wheel:
         metadata_key = blob_key(checked.metadata_sha256, checked.dist.filename + ".metadata")
-        await ctx.blobs.put_bytes(metadata_key, checked.raw_metadata)
-    await ctx.blobs.put_file(file_key, checked.file.path)
-    return file_key, metadata_key
+    claims = await claim_blobs(ctx.engine, (file_key, metadata_key))
+    stored = StoredBlobs(file_key, metadata_key, claims)
+    try:
+        if metadata_key is not None:
+            await ctx.blobs.put_bytes(metadata_key, checked.raw_metadata)
+        await ctx.blobs.put_file(file_key, checked.file.path)
+    except BaseException:
+        await forget_stored(ctx, stored)
+        raise
+    return stored
+
+
+async def forget_stored(ctx: Context, stored: StoredBlobs) -> None:
+    """Release the claims of blobs no row was recorded for, and delete what nothing needs."""
+    await forget_claimed(ctx.engine, ctx.blobs, stored.keys, stored.claims)
 
 
 async def record_file(
     session: AsyncSession,
     feed: FeedInfo,
     checked: CheckedFile,
-    keys: tuple[str, str | None],
+    stored: StoredBlobs,
     provenance: Provenance,
 ) -> File:
-    """Add package, version and file rows (and, when published, the filename record).
+    """Add package, version and file rows (and, when published, the filename record), and
+    release the blobs' claims: a row now keeps them.
 
     Flushes but does not commit: the caller owns the transaction. A filename that
     exists raises IntegrityError from the flush; a version in the feed's recycle
     bin raises VersionInBin (409).
     """
     meta, staged = checked.metadata, checked.file
-    file_key, metadata_key = keys
+    file_key, metadata_key = stored.keys
     package = await package_row(session, feed, meta.name, checked.dist.name)
     published = provenance.origin == ORIGIN_LOCAL
     if published and package.published_at is None:
@@ -152,6 +185,7 @@ async def record_file(
             )
         )
     await session.flush()
+    await release_claims(session, stored.claims)
     kind = EventKind.PUBLISH if published else EventKind.SAVE
     detail = {"upstream": provenance.upstream_name} if provenance.upstream_name else None
     await record_event(
@@ -216,15 +250,5 @@ async def version_row(session: AsyncSession, package: Package, meta: CoreMetadat
 
 
 async def forget_blobs(ctx: Context, *keys: str | None) -> None:
-    """Delete blobs no row refers to (content-addressed blobs may be shared)."""
-    async with ctx.sessions() as session:
-        for key in keys:
-            if key is None:
-                continue
-            used = await session.scalar(
-                select(func.count())
-                .select_from(File)
-                .where((File.blob_key == key) | (File.metadata_blob_key == key))
-            )
-            if not used:
-                await ctx.blobs.delete(key)
+    """Delete the blobs of ``keys`` that no row and no writer's claim needs (after a purge)."""
+    await forget_claimed(ctx.engine, ctx.blobs, keys)

@@ -26,8 +26,9 @@ from quiver.services.packages.models import File, FilenameRecord, Package, Versi
 from quiver.services.packages.records import (
     CheckedFile,
     Provenance,
+    StoredBlobs,
     check_distribution,
-    forget_blobs,
+    forget_stored,
     record_file,
     store_blobs,
 )
@@ -67,11 +68,11 @@ async def publish(
     async with ctx.sessions() as session:
         await _refuse_known_filename(session, feed, checked.dist.filename)
         await _refuse_binned_version(session, feed, checked)
-    keys = await store_blobs(ctx, checked)
+    stored = await store_blobs(ctx, checked)
     try:
-        row = await _record(ctx, principal, feed, checked, keys)
+        row = await _record(ctx, principal, feed, checked, stored)
     except BaseException:
-        await forget_blobs(ctx, *keys)
+        await forget_stored(ctx, stored)
         raise
     ctx.access.invalidate()
     return row
@@ -155,7 +156,7 @@ async def _record(
     principal: Principal,
     feed: FeedInfo,
     checked: CheckedFile,
-    keys: tuple[str, str | None],
+    stored: StoredBlobs,
 ) -> File:
     async with ctx.sessions() as session:
         try:
@@ -163,7 +164,7 @@ async def _record(
                 session,
                 feed,
                 checked,
-                keys,
+                stored,
                 Provenance(uploaded_by=principal.user_id, actor=Actor.of(principal)),
             )
             await session.commit()

@@ -35,7 +35,7 @@ from quiver.services.packages.records import (
     ORIGIN_UPSTREAM,
     Provenance,
     check_distribution,
-    forget_blobs,
+    forget_stored,
     record_file,
     store_blobs,
 )
@@ -132,7 +132,7 @@ async def save(
         refused[upstream] += 1
         log.error("not saving %s from upstream %s: %s", staged.filename, upstream, err)
         return False
-    keys = await store_blobs(ctx, checked)
+    stored = await store_blobs(ctx, checked)
     provenance = Provenance(
         origin=ORIGIN_UPSTREAM,
         upstream_id=source.upstream.id,
@@ -145,19 +145,23 @@ async def save(
     )
     async with ctx.sessions() as session:
         try:
-            await record_file(session, feed, checked, keys, provenance)
+            await record_file(session, feed, checked, stored, provenance)
             await session.commit()
         except IntegrityError:
             # saved a moment ago by a concurrent download: nothing to do
             await session.rollback()
-            await forget_blobs(ctx, *keys)
+            await forget_stored(ctx, stored)
             return False
         except VersionInBin as err:
             # an owner deleted the version while it was downloading: keep it out
             await session.rollback()
-            await forget_blobs(ctx, *keys)
+            await forget_stored(ctx, stored)
             log.warning("not saving %s from upstream %s: %s", staged.filename, upstream, err)
             return False
+        except BaseException:
+            await session.rollback()
+            await forget_stored(ctx, stored)
+            raise
     ctx.access.invalidate()
     log.info("saved %s from upstream %s into %s", staged.filename, upstream, feed.ref)
     return True
