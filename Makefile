@@ -2,6 +2,7 @@
 #   make serve   install into .venv and run the server (SQLite + files under ./data)
 #   make test    the whole test suite (real pip, uv, twine against a real server)
 #   make lint    ruff + mypy --strict
+#   make corpus  fetch the real-world corpus the tests publish (tests/realworld/README.md)
 #   make bench   speed and memory benchmarks against a real server
 
 PYTHON ?= python3
@@ -32,7 +33,16 @@ KEYRING_PLUGIN := plugins/quiver-keyring
 KEYRING_PLUGIN_SOURCES := $(KEYRING_PLUGIN)/pyproject.toml $(KEYRING_PLUGIN)/README.md \
 	$(wildcard $(KEYRING_PLUGIN)/src/quiver_keyring/*.py)
 
-.PHONY: install serve test test-fast lint format lock clean bench wheelhouse
+# The real-world corpus: real distribution files from the public index, pinned by sha256 in
+# tests/realworld/corpus.csv and fetched once into a cache outside the repository (the script
+# checks every cached file's hash and downloads only what is missing or wrong). The stamp is
+# older than the cache directory whenever a file in it was added or removed, or the directory
+# itself was removed: then the fetch runs again, as it does when the list changes.
+CORPUS_CSV := tests/realworld/corpus.csv
+CORPUS_DIR := $(or $(QUIVER_CORPUS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quiver/corpus)
+CORPUS_STAMP := $(VENV)/tools/corpus-fetched
+
+.PHONY: install serve test test-fast lint format lock clean bench wheelhouse corpus
 
 install: $(STAMP)
 
@@ -62,6 +72,16 @@ $(WHEELHOUSE_PLUGIN): $(KEYRING_PLUGIN_SOURCES) | $(STAMP)
 	$(BIN)/uv build --quiet --wheel $(KEYRING_PLUGIN) --out-dir $(WHEELHOUSE)
 	@touch $@
 
+corpus: $(CORPUS_STAMP)
+
+$(CORPUS_STAMP): $(CORPUS_CSV) tests/realworld/corpus.py $(CORPUS_DIR) | $(STAMP)
+	$(BIN)/python tests/realworld/corpus.py fetch --dest "$(CORPUS_DIR)"
+	@mkdir -p $(dir $@)
+	@touch $@
+
+$(CORPUS_DIR):
+	@mkdir -p "$@"
+
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
@@ -73,7 +93,7 @@ $(STAMP): $(BIN)/uv pyproject.toml uv.lock
 serve: install
 	$(BIN)/quiver serve
 
-test: install $(TWINE_LEGACY) $(POETRY) $(WHEELHOUSE_DEPS) $(WHEELHOUSE_PLUGIN)
+test: install $(TWINE_LEGACY) $(POETRY) $(WHEELHOUSE_DEPS) $(WHEELHOUSE_PLUGIN) corpus
 	$(BIN)/pytest -n 2 --dist loadscope -q
 
 test-fast: install $(TWINE_LEGACY)
