@@ -30,11 +30,25 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(default=None, repr=False)
     max_upload_bytes: int = Field(default=500 * MIB, gt=0)
     max_metadata_bytes: int = Field(default=2 * MIB, gt=0)
+    # What one request may make the server hold or wait for (docs/security.md, "Limits"):
+    # the largest request body outside uploads (JSON, forms); how long a request head may
+    # take to arrive; how long a body may stop arriving before the request is dropped.
+    max_body_bytes: int = Field(default=1 * MIB, ge=1024)
+    header_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
+    body_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     page_cache_entries: int = Field(default=4096, gt=0)
     log_level: str = "info"
     # Device login (quiver login): how long a code lives, how often the CLI polls.
     device_code_seconds: int = Field(default=600, ge=1, le=3600)
     device_poll_seconds: int = Field(default=5, ge=1, le=60)
+    # Unauthenticated sign-in flows (docs/security.md, "Tokens, sign-in and rates"): per
+    # client address and server process, in memory, except device_pending_max, which
+    # counts the codes waiting in the database (the whole server).
+    device_starts_per_minute: int = Field(default=10, ge=1)
+    device_pending_per_address: int = Field(default=20, ge=1)
+    device_pending_max: int = Field(default=1000, ge=1)
+    code_lookups_per_minute: int = Field(default=30, ge=1)
+    sign_in_failures_per_address: int = Field(default=50, ge=1)  # per hour, any usernames
     # What the upstream name/address ``pypi`` means (docs/upstreams.md).
     pypi_url: str = "https://pypi.org/simple/"
     # Fetching from upstream indexes (services/upstreams/client.py, cache.py).
@@ -83,6 +97,8 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, repr=False)
     shutdown_grace_seconds: int = Field(default=30, ge=0, le=24 * 3600)
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Readiness says "not ready" while the data volume has less free space than this.
+    min_free_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
 
     @field_validator("storage_url")
     @classmethod

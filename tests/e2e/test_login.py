@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.cli import QUIVER, run_quiver, without_quiver_settings
+from tests.support.cli import QUIVER, refused, run_quiver, without_quiver_settings
 from tests.support.rest import create_feed, create_user, set_role
 from tests.support.server import LiveServer, live_server
 
@@ -195,3 +196,45 @@ def test_denied_and_interrupted(
     assert "Login aborted." in err
     assert not (tmp_path / "config" / "quiver" / "credentials.json").exists()
     assert run_quiver(["logout"], env).err.strip() == "Not logged in."
+
+
+def test_login_then_token_create(
+    server: LiveServer, tmp_path: Path, start_login: list[Login]
+) -> None:
+    """A manage login creates tokens that end with it; a write login (the default) cannot."""
+    admin = cli_env(tmp_path / "admin", QUIVER_SERVER=server.url, QUIVER_TOKEN=server.admin_token)
+    done = run_quiver(["user", "set-password", "alice", "--password-stdin"], admin, PASSWORD)
+    assert done.code == 0, done
+
+    manage = cli_env(tmp_path / "manage")
+    login = begin(
+        start_login,
+        manage,
+        server.url,
+        "--no-browser",
+        "--scope",
+        "manage",
+        "--expires-in-days",
+        "3",
+    )
+    decide(server, login.wait_for_code())
+    assert login.finish()[0] == 0
+    created = run_quiver(["token", "create", "--name", "ci", "--scope", "write"], manage)
+    assert created.code == 0, created
+    assert created.out.strip().startswith("qvr_")
+    assert "with the token that created it" in created.err
+    with server.client(created.out.strip()) as ci:
+        assert ci.get("/_apis/users/me").json()["scope"] == "packaging:write"
+    listed = run_quiver(["token", "list", "--json"], manage)
+    assert listed.code == 0, listed
+    expiry = {t["name"]: t["expires_at"] for t in listed.json()}
+    assert expiry["ci"] == expiry[f"quiver login: quiver CLI on {socket.gethostname()}"[:100]]
+
+    write = cli_env(tmp_path / "write")
+    login = begin(start_login, write, server.url, "--no-browser")
+    decide(server, login.wait_for_code())
+    assert login.finish()[0] == 0
+    refused(run_quiver(["token", "create", "--name", "ci"], write), 1, "packaging:manage")
+    logout = run_quiver(["logout", "--revoke"], write)  # a token may always revoke itself
+    assert logout.code == 0, logout
+    assert "the token is revoked" in logout.err

@@ -249,10 +249,11 @@ def test_collaborator_pip_install_saves_from_the_upstream(feeds: Feeds, tmp_path
     assert file["upstream"] == "up"
     assert file["source_url"] == feeds.up_page("common-lib") + wheel
     assert file["sha256"] == sha256(feeds.dists[wheel])
-    saved_at = datetime.fromisoformat(file["uploaded_at"].replace("Z", "+00:00"))
-    if saved_at.tzinfo is None:
-        saved_at = saved_at.replace(tzinfo=UTC)
+    saved_at = datetime.fromisoformat(file["saved_at"].replace("Z", "+00:00"))
     assert started <= saved_at <= datetime.now(UTC) + timedelta(seconds=1)
+    # Its upload time is the upstream's (when it was published there, before it was saved).
+    uploaded_at = datetime.fromisoformat(file["uploaded_at"].replace("Z", "+00:00"))
+    assert uploaded_at < saved_at
     assert origins(versions(feeds.down, FEED, feeds.reader, "needs-common")) == {
         "needs_common-1.0-py3-none-any.whl": ("upstream", "up")
     }

@@ -223,6 +223,7 @@ async def test_failed_sign_ins_are_limited(api: httpx.AsyncClient, anon: httpx.A
     limited = await submit(anon, code)  # even the right password now waits
     assert limited.status_code == 429
     assert "Too many failed sign-ins" in limited.text
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert (await submit(anon, code, username="bob")).status_code == 200  # another user
 
 
@@ -232,7 +233,7 @@ async def test_bad_requests(anon: httpx.AsyncClient) -> None:
         ({"expires_in_days": 0}, "1-3650"),
         ({"expires_in_days": 3651}, "1-3650"),
         ({"client_name": "x" * 101}, "client_name"),
-        ({"client_name": "a\x00b"}, "control characters"),
+        ({"client_name": "a\x00b"}, "NUL"),  # refused by quiver.api.input_guard
         ({"surprise": 1}, "surprise"),
     ):
         assert_error(await anon.post("/_apis/auth/device", json=body), 400, fragment)

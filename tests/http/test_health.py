@@ -37,7 +37,7 @@ async def test_ready_when_database_and_store_answer(anon: httpx.AsyncClient) -> 
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "storage"}
+    assert set(body["checks"]) == {"database", "storage", "disk"}
     for check in body["checks"].values():
         assert check["status"] == "ok"
         assert check["ms"] >= 0
@@ -120,3 +120,17 @@ async def test_blob_directory_check_needs_no_write(tmp_path: Path) -> None:
     for _ in range(3):
         await check_store(store)
     assert list(store.root.iterdir()) == []
+
+
+async def test_not_ready_below_the_free_space_floor(settings: Settings) -> None:
+    """QUIVER_MIN_FREE_BYTES above what the volume has: 503 naming the disk check."""
+    from tests.http.rest_support import running_api
+
+    floor = settings.model_copy(update={"min_free_bytes": 2**62})
+    async with running_api(floor) as api:
+        response = await api.get(READY)
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["checks"]["disk"]["status"] == "failed"
+    assert "free-space floor" in body["message"]
+    assert body["checks"]["database"]["status"] == "ok"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import update
@@ -118,13 +118,6 @@ async def test_scope_ceilings(api: httpx.AsyncClient) -> None:
     await create_feed(api, "acme/libs")
     _, read_secret = await create_token(api, scope="packaging:read")
     async with client_with(api, read_secret) as reader:
-        assert_error(
-            await reader.post("/_apis/tokens", json={"name": "up", "scope": "packaging:manage"}),
-            403,
-            "packaging:read token cannot create a packaging:manage token",
-        )
-        # Read tokens may still create read tokens.
-        await ok(reader.post("/_apis/tokens", json={"name": "same"}), 201)
         # The admin's read token reads the feed but cannot manage it.
         assert (await ok(reader.get(feed_url("acme/libs"))))["your_role"] == "collaborator"
         assert_error(await reader.delete(feed_url("acme/libs")), 403, "owner", "packaging:read")
@@ -145,7 +138,14 @@ async def test_feed_limited_tokens(api: httpx.AsyncClient) -> None:
     await create_feed(api, "acme/other")
     await create_feed(api, "acme/plat/tools")
     created = await ok(
-        api.post("/_apis/tokens", json={"name": "lim", "feeds": ["ACME/libs", "acme/plat/tools"]}),
+        api.post(
+            "/_apis/tokens",
+            json={
+                "name": "lim",
+                "scope": "packaging:manage",
+                "feeds": ["ACME/libs", "acme/plat/tools"],
+            },
+        ),
         201,
     )
     assert created["feeds"] == ["acme/libs", "acme/plat/tools"]
@@ -194,3 +194,80 @@ async def test_users_and_their_tokens(api: httpx.AsyncClient) -> None:
     assert_error(await api.get("/_apis/tokens", params={"user": "ghost"}), 404)
     # Administrators may revoke anyone's token.
     assert (await api.delete(f"/_apis/tokens/{carol_token_id}")).status_code == 204
+
+
+async def test_managing_tokens_needs_manage_scope(api: httpx.AsyncClient) -> None:
+    """Issue 11 #4: a read token created tokens and revoked another write token."""
+    victim_id, victim = await create_token(api, scope="packaging:write", name="victim")
+    for scope in ("packaging:read", "packaging:write"):
+        own_id, secret = await create_token(api, scope=scope, name=scope)
+        async with client_with(api, secret) as token:
+            for made in (
+                await token.post("/_apis/tokens", json={"name": "x", "scope": "packaging:read"}),
+                await token.post("/_apis/tokens", json={"name": "x", "user": "admin"}),
+            ):
+                assert_error(made, 403, "packaging:manage", "quiver login --scope manage")
+            assert_error(await token.get("/_apis/tokens"), 403, "packaging:manage")
+            assert_error(await token.delete(f"/_apis/tokens/{victim_id}"), 403, "packaging:manage")
+            # A token may always revoke itself (quiver logout --revoke).
+            assert (await token.delete(f"/_apis/tokens/{own_id}")).status_code == 204
+            assert_error(await token.get("/_apis/users/me"), 401, "revoked")
+    async with client_with(api, victim) as still:
+        assert (await still.get("/_apis/users/me")).status_code == 200
+    names = [t["name"] for t in await ok(api.get("/_apis/tokens"))]
+    assert "x" not in names
+
+
+def _when(text: str | None) -> datetime:
+    assert text is not None
+    return datetime.fromisoformat(text)
+
+
+async def test_a_token_never_outlives_its_creator(api: httpx.AsyncClient) -> None:
+    """Issue 11 #4: a token that expires tomorrow created one that never expires."""
+    await create_user(api, "bob")
+    short = await ok(
+        api.post(
+            "/_apis/tokens",
+            json={"name": "short", "scope": "packaging:manage", "expires_in_days": 1},
+        ),
+        201,
+    )
+    limit = _when(short["expires_at"])
+    async with client_with(api, short["token"]) as creator:
+        for body in (
+            {"name": "forever"},
+            {"name": "longer", "expires_in_days": 30},
+            {"name": "for bob", "user": "bob", "expires_in_days": 3650},
+        ):
+            made = await ok(creator.post("/_apis/tokens", json=body), 201)
+            assert made["expires_at"] is not None, body
+            assert _when(made["expires_at"]) == limit, body
+        # A shorter lifetime than the creator's stays as asked.
+        made = await ok(
+            creator.post("/_apis/tokens", json={"name": "brief", "expires_in_days": 1}), 201
+        )
+        assert _when(made["expires_at"]) <= limit
+    # An administrator's token without an expiry still makes tokens that never expire.
+    assert (await ok(api.post("/_apis/tokens", json={"name": "n"}), 201))["expires_at"] is None
+
+
+async def test_a_limited_token_manages_only_tokens_within_its_feeds(
+    api: httpx.AsyncClient,
+) -> None:
+    await create_org(api)
+    await create_feed(api, "acme/libs")
+    await create_feed(api, "acme/other")
+    wide_id, wide = await create_token(api, name="wide")
+    other_id, _ = await create_token(api, name="other", feeds=["acme/other"])
+    lim_id, lim = await create_token(api, name="lim", feeds=["acme/libs"])
+    async with client_with(api, lim) as limited:
+        child = await ok(limited.post("/_apis/tokens", json={"name": "child"}), 201)
+        listed = [t["name"] for t in await ok(limited.get("/_apis/tokens"))]
+        assert listed == ["lim", "child"]
+        for beyond in (wide_id, other_id):
+            assert_error(await limited.delete(f"/_apis/tokens/{beyond}"), 403, "limited")
+        assert (await limited.delete(f"/_apis/tokens/{child['id']}")).status_code == 204
+        assert (await limited.delete(f"/_apis/tokens/{lim_id}")).status_code == 204
+    async with client_with(api, wide) as still:
+        assert (await still.get("/_apis/users/me")).status_code == 200

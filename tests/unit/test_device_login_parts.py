@@ -13,7 +13,8 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from quiver.api.ui.security import FailureLimiter, FormGuard, load_form_key, same_origin
+from quiver.api.limits import SlidingWindow, client_address
+from quiver.api.ui.security import FormGuard, load_form_key, same_origin
 from quiver.cli import devicelogin
 from quiver.cli.client import Client, ClientError
 from quiver.domain.devicecodes import display_user_code, new_user_code, normalize_user_code
@@ -69,23 +70,38 @@ def test_same_origin() -> None:
     assert same_origin(behind_proxy, "https://feeds.example/")
 
 
-def test_failure_limiter() -> None:
+def test_sliding_window() -> None:
     now = [0.0]
-    limiter = FailureLimiter(limit=3, window=60, max_keys=2, clock=lambda: now[0])
+    limiter = SlidingWindow(limit=3, window=60, max_keys=2, clock=lambda: now[0])
     key = ("alice", "10.0.0.1")
-    for _ in range(3):
-        assert not limiter.blocked(key)
+    for second in range(3):
+        now[0] = second * 10.0
+        assert limiter.wait(key) == 0
         limiter.record(key)
-    assert limiter.blocked(key)
-    assert not limiter.blocked(("alice", "10.0.0.2"))
+    assert limiter.wait(key) == 40  # at 20 s: the first event leaves at 60 s
+    assert limiter.take(key) == 40  # refused, and not counted
+    assert limiter.wait(("alice", "10.0.0.2")) == 0
     now[0] = 61
-    assert not limiter.blocked(key)
-    limiter.record(key)
+    assert limiter.wait(key) == 0
+    assert limiter.take(key) == 0
+    assert limiter.wait(key) == 9  # the second event (10 s) leaves at 70 s
     limiter.reset(key)
-    assert not limiter.blocked(key)
+    assert limiter.wait(key) == 0
     for user in ("a", "b", "c"):  # at most two keys are remembered
         limiter.record((user, "ip"))
-    assert len(limiter._failures) == 2
+    assert len(limiter._events) == 2
+
+
+def test_client_address_keys() -> None:
+    def address(host: str) -> str:
+        scope = {"type": "http", "headers": [], "client": (host, 1)}
+        return client_address(Request(scope))
+
+    assert address("10.1.2.3") == "10.1.2.3"
+    assert address("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert address("2001:db8:1:2:ffff::1") == "2001:db8:1:2::/64"  # one host, one /64
+    assert address("::ffff:10.1.2.3") == "10.1.2.3"
+    assert address("testclient") == "testclient"
 
 
 def scripted(answers: list[tuple[int, dict[str, object]]]) -> tuple[Client, list[bytes]]:

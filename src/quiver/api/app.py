@@ -14,16 +14,20 @@ from fastapi import FastAPI
 
 from quiver import __version__
 from quiver.api.errors import install_error_handlers
+from quiver.api.input_guard import InputGuardMiddleware
 from quiver.api.observe import install_observability
 from quiver.api.reason import ReasonPhraseMiddleware
+from quiver.api.request_limits import RequestLimitsMiddleware
 from quiver.blobs import open_blob_store
 from quiver.db.engine import make_engine, make_session_factory
 from quiver.db.migrate import upgrade
+from quiver.privatefs import private_dirs
 from quiver.services.accounts.service import bootstrap_admin, flush_token_usage
 from quiver.services.caches import AccessCache, PageCache
 from quiver.services.coherence import keep_coherent
 from quiver.services.context import Context
 from quiver.services.jobs.scheduler import schedule_forever
+from quiver.services.maintenance.datadir import prepare_data_dir
 from quiver.services.maintenance.tmpfiles import sweep_at_start
 from quiver.services.packages.downloads import flush_downloads
 from quiver.services.upstreams.cache import UpstreamCache
@@ -32,6 +36,16 @@ from quiver.settings import Settings
 
 log = logging.getLogger("quiver")
 FLUSH_SECONDS = 5.0
+
+
+async def _last_flush(ctx: Context) -> None:
+    """Write buffered token use and download counts; a failure (a full disk) is only logged:
+    the counts are lost, and the shutdown still closes everything else."""
+    for flush in (flush_token_usage, flush_downloads):
+        try:
+            await flush(ctx)
+        except Exception:
+            log.exception("could not write %s at shutdown", flush.__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,8 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await flush_token_usage(ctx)
-            await flush_downloads(ctx)
+            await _last_flush(ctx)
             await upstreams.aclose()
             await http.aclose()
             await ctx.engine.dispose()
@@ -73,6 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     _include_routes(app)
+    app.add_middleware(InputGuardMiddleware)  # NUL and lone surrogates: 400 (input_guard.py)
+    # outside the guard, which reads bodies: sizes, credentials and timeouts come first
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout_seconds,
+    )
     install_observability(app)  # /metrics, request metrics and access log (observe.py)
     app.add_middleware(ReasonPhraseMiddleware)
     return app
@@ -108,9 +128,12 @@ def upstream_http_client(settings: Settings) -> httpx.AsyncClient:
 
 
 async def start(settings: Settings) -> Context:
-    """Open the database (migrating it) and the blob store; create the first admin."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    """Open the database (migrating it) and the blob store; create the first admin.
+
+    The data directory is made private first (services/maintenance/datadir.py).
+    """
+    await asyncio.to_thread(prepare_data_dir, settings)
+    private_dirs(settings.tmp_dir)
     engine = make_engine(settings.resolved_database_url())
     await upgrade(engine)
     ctx = Context(

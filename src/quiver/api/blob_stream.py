@@ -14,44 +14,30 @@ The first chunk is read before the status line is sent, so a missing blob is a
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from quiver.api.errors import error_response
+from quiver.api.ranges import Unsatisfiable, byte_ranges
 from quiver.blobs import BlobStoreError, PresignedDownloads
 from quiver.services.context import Context
 
 log = logging.getLogger("quiver.api")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``[start, end)`` of a single ``bytes=`` range; None to send the whole file.
+    """``[start, end)`` of a single-range request; None to send the whole file.
 
-    Raises ValueError when the range cannot be satisfied (416). Malformed headers
-    and multiple ranges are ignored (RFC 9110 allows answering with the whole file).
+    Raises ``Unsatisfiable`` (416) when no range overlaps the file. Malformed headers
+    are ignored as RFC 9110 asks (``quiver.api.ranges``), and so are several ranges:
+    the whole file is a valid answer to those.
     """
-    match = _RANGE.match(header.strip().replace(" ", ""))
-    if match is None:
+    spans = byte_ranges(header, size)
+    if spans is None or len(spans) != 1:
         return None
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:  # suffix: the last N bytes
-        length = int(last)
-        if length == 0:
-            raise ValueError("empty suffix range")
-        return (max(size - length, 0), size)
-    start = int(first)
-    end = size if not last else min(int(last) + 1, size)
-    if last and int(last) < start:
-        return None
-    if start >= size:
-        raise ValueError("range starts past the end")
-    return (start, end)
+    return spans[0]
 
 
 def missing_blob(filename: str, key: str) -> Response:
@@ -114,7 +100,7 @@ async def _stream(
     if wanted and (if_range is None or if_range == headers["ETag"]):
         try:
             span = parse_range(wanted, size)
-        except ValueError:
+        except Unsatisfiable:
             return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
         if span is not None:
             start, end = span

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quiver.api.reason import REASON_HEADER, safe_reason
 from quiver.domain.errors import DomainError
-from quiver.services.errors import Gone, ServiceError
+from quiver.services.diskfull import MESSAGE as DISK_FULL
+from quiver.services.diskfull import is_disk_full
+from quiver.services.errors import Gone, ServiceError, TooManyRequests
 
 log = logging.getLogger("quiver.api")
 REALM = 'Basic realm="Quiver", charset="UTF-8"'
+# Line breaks and other controls, and lone surrogates (which JSON cannot encode as UTF-8)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def one_line(message: str) -> str:
+    """``message`` with control characters and lone surrogates written as escapes
+    (``\\n``, ``\\x00``, ``\\ud800``): an error stays one line whatever input it quotes."""
+    return _UNPRINTABLE.sub(lambda found: ascii(found.group())[1:-1], message)
 
 
 def error_response(
@@ -24,6 +36,7 @@ def error_response(
 
     ``details`` add machine-readable keys beside ``message`` (e.g. ``code``).
     """
+    message = one_line(message)
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = REALM
@@ -43,7 +56,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def service_error(request: Request, err: ServiceError) -> JSONResponse:
         # 410 (a feed in the recycle bin): pip shows only the status line's reason.
         reason = err.status == Gone.status or _wants_reason(request)
-        return error_response(err.status, str(err), reason=reason, details=err.details)
+        response = error_response(err.status, str(err), reason=reason, details=err.details)
+        if isinstance(err, TooManyRequests):
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, err: DomainError) -> JSONResponse:
@@ -64,6 +80,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if err.status_code == 405:
             message = f"Method {request.method} is not allowed on {request.url.path}."
         return error_response(err.status_code, message, reason=_wants_reason(request))
+
+    async def storage_error(request: Request, err: Exception) -> JSONResponse:
+        # Handled here rather than by the catch-all, which Starlette re-raises after
+        # answering, dropping the connection: a full disk is a 507 like any other answer.
+        if not is_disk_full(err):
+            raise err
+        log.error("storage full on %s %s: %s", request.method, request.url.path, err)
+        return error_response(507, DISK_FULL, reason=True)
+
+    app.add_exception_handler(OSError, storage_error)
+    app.add_exception_handler(DBAPIError, storage_error)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, err: Exception) -> JSONResponse:

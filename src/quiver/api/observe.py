@@ -6,7 +6,8 @@ counts it under its route template and logs one ``quiver.access`` line at ``info
 ``method``, ``path`` (never the query string, which may carry secrets; an absolute
 request target is cut to its path), ``route``, ``status``, ``duration_ms``,
 ``bytes`` (of the response body) and ``client`` (the address, after uvicorn applied
-trusted ``X-Forwarded-For``). Headers are never logged.
+trusted ``X-Forwarded-For``). Headers are never logged; a path is cut to its first 1,024
+characters.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 access_log = logging.getLogger("quiver.access")
 UNMATCHED = "unmatched"
+MAX_LOGGED_PATH = 1024
 
 
 def install_observability(app: FastAPI) -> None:
@@ -111,6 +113,8 @@ def logged_path(scope: Scope) -> str:
     path = str(scope.get("root_path", "")) + str(scope.get("path", ""))
     if "://" in path:  # an absolute-form target (``GET http://user:pw@host/x``)
         path = urlsplit(path).path or "/"
+    if len(path) > MAX_LOGGED_PATH:  # a refused 8 KiB+ target would flood the log
+        path = path[:MAX_LOGGED_PATH] + "..."
     return path
 
 

@@ -4,7 +4,8 @@ A file's bytes never change (a filename is never reused in a feed), so every
 download carries ``ETag: "<sha256>"`` and ``Cache-Control: ..., max-age=31536000,
 immutable`` (``public`` for public feeds, ``private`` otherwise), plus
 ``Accept-Ranges: bytes``; ``If-None-Match`` gives 304, HEAD gives the headers
-alone, a single ``Range`` gives 206 and an unsatisfiable one 416. A GET of a
+alone, a single ``Range`` gives 206, an unsatisfiable one 416 and a malformed one
+is ignored (the whole file, 200; ``quiver.api.ranges``). A GET of a
 whole file (no ``Range``, not ``.metadata``, not 304) is counted in memory for
 the file's download count (``quiver.services.packages.downloads``).
 
@@ -26,11 +27,11 @@ import asyncio
 import os
 
 from fastapi import Request, Response
-from fastapi.responses import FileResponse
 
 from quiver.api import metrics
 from quiver.api.blob_stream import missing_blob, send_stored
 from quiver.api.negotiation import etag_matches
+from quiver.api.ranges import RangedFileResponse
 from quiver.domain.roles import Visibility
 from quiver.services.access import FeedInfo
 from quiver.services.context import Context
@@ -100,7 +101,7 @@ async def send_file(
         except FileNotFoundError:
             return missing_blob(filename, key)
         count_download(request, ctx, feed, filename, stat.st_size)
-        return FileResponse(
+        return RangedFileResponse(
             path, headers=headers, media_type=content_type, filename=filename, stat_result=stat
         )
     if size is None:

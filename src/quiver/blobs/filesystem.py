@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from quiver.blobs.store import BlobInfo, PartialWrite
+from quiver.privatefs import private_dirs
 
 CHUNK = 256 * 1024
 PARTIAL = ".tmp-"  # the name of a file still being written (put_bytes)
@@ -22,7 +23,7 @@ class FilesystemBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.root)  # 0700 directories; files come from mkstemp, 0600
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -40,7 +41,7 @@ class FilesystemBlobStore:
         makes the blob survive a power loss before its row is committed.
         """
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(target.parent)
         try:
             os.replace(source, target)
         except OSError as err:
@@ -67,7 +68,7 @@ class FilesystemBlobStore:
 
     def _put_bytes(self, key: str, data: bytes) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL)
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -61,7 +61,9 @@ def serve(
     """Run the Quiver server (settings from QUIVER_* environment variables)."""
     import uvicorn
 
+    from quiver.api import h11_protocol
     from quiver.api.reason import install_uvicorn_reason_phrases
+    from quiver.api.request_limits import MAX_HEAD_BYTES
     from quiver.cli import serverlog
     from quiver.cli.workers import checked_workers, server_app
 
@@ -75,6 +77,7 @@ def serve(
     settings = load_settings(overrides)
     check_storage(settings)
     install_uvicorn_reason_phrases()
+    h11_protocol.configure(settings.header_timeout_seconds)
     serverlog.configure(settings.log_level, settings.log_format)
     listening = f"Quiver listening on http://{settings.host}:{settings.port}/"
     if settings.log_format == "json":
@@ -87,7 +90,9 @@ def serve(
         factory=settings.workers > 1,
         host=settings.host,
         port=settings.port,
-        http="h11",
+        # h11, with a deadline for request heads and JSON for bad ones (api/h11_protocol.py)
+        http=h11_protocol.QuiverH11Protocol,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         log_level=settings.log_level,
         log_config=serverlog.logging_config(settings.log_level, settings.log_format),
         access_log=False,  # quiver.access (quiver.api.observe) logs each request instead
@@ -102,6 +107,7 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
     from quiver.db.engine import make_engine
     from quiver.db.migrate import upgrade
+    from quiver.privatefs import private_dirs
 
     settings = load_settings({})
 
@@ -112,7 +118,7 @@ def db_upgrade() -> None:
         finally:
             await engine.dispose()
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dirs(settings.data_dir)
     asyncio.run(run())
     typer.echo("Database is at the newest schema.", err=True)
 

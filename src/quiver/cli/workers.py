@@ -55,6 +55,7 @@ async def _initialise(settings: Settings) -> None:
 
 def worker_app() -> FastAPI:
     """The app of one worker process (uvicorn calls this in each worker)."""
+    from quiver.api import h11_protocol
     from quiver.api.app import create_app
     from quiver.api.reason import install_uvicorn_reason_phrases
     from quiver.cli import serverlog
@@ -62,5 +63,6 @@ def worker_app() -> FastAPI:
 
     settings = load_settings({})
     install_uvicorn_reason_phrases()
+    h11_protocol.configure(settings.header_timeout_seconds)
     serverlog.configure(settings.log_level, settings.log_format)
     return create_app(settings)

@@ -19,6 +19,9 @@ FORMAT_TAG = "q1"
 LOGS = ("changes", "audit")
 #: The most characters a token may have (a real one is about 30).
 MAX_TOKEN = 200
+#: The largest feed id or ``seq`` a token may name: both are 64-bit integers in the
+#: database, and a larger number could not even be compared with them there.
+MAX_NUMBER = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ class Position:
 def read_token(token: str, log: str, feed_id: int, feed_ref: str) -> Position:
     """The position ``token`` holds, if it is a token of ``log`` for this feed.
 
-    DomainError (400) for anything else: malformed, another format, another log
-    or another feed.
+    DomainError (400) for anything else: malformed (numbers past ``MAX_NUMBER``
+    included), another format, another log or another feed.
     """
     what = "the change feed" if log == "changes" else "the audit log"
     foreign = (
@@ -70,9 +73,14 @@ def _fields(token: str) -> tuple[str, str, int, int] | None:
     if len(parts) != 4 or parts[1] not in LOGS:
         return None
     tag, log, feed_text, seq_text = parts
-    if not (feed_text.isdigit() and seq_text.isdigit()):
+    if not (_number(feed_text) and _number(seq_text)):
         return None
     return tag, log, int(feed_text), int(seq_text)
 
 
-__all__ = ["FORMAT_TAG", "LOGS", "MAX_TOKEN", "Position", "read_token"]
+def _number(text: str) -> bool:
+    """Whether ``text`` is ASCII digits naming at most ``MAX_NUMBER``."""
+    return text.isascii() and text.isdigit() and int(text) <= MAX_NUMBER
+
+
+__all__ = ["FORMAT_TAG", "LOGS", "MAX_NUMBER", "MAX_TOKEN", "Position", "read_token"]

@@ -25,7 +25,10 @@ from quiver.domain.errors import DomainError
 from quiver.domain.metadata import CoreMetadata
 
 Kind = Literal["bdist_wheel", "sdist"]
-FILENAME_MAX = 255
+#: A filename is one path component of its blob key and, with ``.metadata`` (9 bytes)
+#: appended, of its PEP 658 metadata's key: every filesystem caps a component at 255 bytes.
+METADATA_SUFFIX = ".metadata"
+FILENAME_MAX_BYTES = 255 - len(METADATA_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,28 @@ class DistFilename:
 
 
 def parse_filename(filename: str) -> DistFilename:
-    """Parse a wheel or sdist filename, refusing anything that could be a path."""
-    if not filename or len(filename) > FILENAME_MAX:
-        raise DomainError(f"Filename must be 1-{FILENAME_MAX} characters.")
+    """Parse a wheel or sdist filename; DomainError with the reason for anything else.
+
+    Refused besides what the wheel and sdist specifications refuse: more than
+    ``FILENAME_MAX_BYTES`` bytes of UTF-8, anything that could be a path, whitespace,
+    control characters, and any character that is not ASCII (names, versions and
+    wheel tags all are; a build tag's free text must be too).
+    """
+    if not filename or len(filename.encode("utf-8", "surrogatepass")) > FILENAME_MAX_BYTES:
+        raise DomainError(
+            f"Filename must be 1-{FILENAME_MAX_BYTES} bytes long (UTF-8): a longer one "
+            "would not fit the storage's path limits."
+        )
     if "/" in filename or "\\" in filename or ".." in filename or filename.startswith("."):
         raise DomainError(f"Invalid filename {filename!r}: it must not contain a path.")
     if any(not ch.isprintable() or ch.isspace() for ch in filename):
         raise DomainError(f"Invalid filename {filename!r}: no whitespace or control characters.")
+    if not filename.isascii():
+        odd = next(ch for ch in filename if not ch.isascii())
+        raise DomainError(
+            f"Invalid filename {filename!r}: it must be ASCII, as names, versions and "
+            f"wheel tags are ({odd!r} is not)."
+        )
     try:
         if filename.endswith(".whl"):
             name, version, _build, _tags = parse_wheel_filename(filename)

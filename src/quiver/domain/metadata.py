@@ -13,12 +13,18 @@ that is not a valid specifier set is left out of index pages, as if the file had
 ignores an invalid one the same way); a ``Requires-Dist`` line that does not parse is left out
 of the parsed list the REST API shows. The ``.metadata`` file (PEP 658) is always the file's
 own bytes, unchanged, as the public index serves it.
+
+A value longer than ``MAX_CHECKED_CHARS`` is not handed to packaging's parsers, whose time
+grows faster than the text (a 100 KB ``Description-Content-Type`` of semicolons took
+minutes, a 100 KB requirement most of a second): it is kept as written, named in a warning,
+and treated like a value that does not parse. Real values are a few hundred characters.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from packaging.metadata import (
     InvalidMetadata,
@@ -38,6 +44,9 @@ MAX_WARNINGS = 20
 WARNING_MAX_CHARS = 300
 SUMMARY_MAX_CHARS = 512
 _VERSION_SHAPE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}")
+MAX_CHECKED_CHARS = 4096
+# fields read in linear time, so never left unchecked for their length
+_READ_WHOLE = frozenset({"metadata_version", "name", "version", "summary", "description"})
 
 
 @dataclass(frozen=True)
@@ -71,17 +80,18 @@ def read_core_metadata(raw: bytes) -> CoreMetadata:
     declared = fields.get("metadata_version")
     warnings = _Warnings()
     validate_as = _validation_version(declared, warnings)
-    _spec_problems(fields, validate_as, warnings)
+    checkable = _checkable(fields, warnings)
+    _spec_problems(checkable, validate_as, warnings)
     _unparsed_problems(unparsed, warnings)
-    requires_python = index_requires_python(fields.get("requires_python"))
-    summary = fields.get("summary")
+    requires_python = index_requires_python(checkable.get("requires_python"))
+    summary = _storable_summary(fields.get("summary"), warnings)
     return CoreMetadata(
         metadata_version=declared,
         name=name,
         version=version,
         summary=summary[:SUMMARY_MAX_CHARS] if summary else None,
         requires_python=requires_python,
-        requires_dist=_parsed_requirements(fields.get("requires_dist", [])),
+        requires_dist=_parsed_requirements(checkable.get("requires_dist", [])),
         warnings=warnings.collected(),
     )
 
@@ -92,7 +102,7 @@ def index_requires_python(text: str | None) -> str | None:
     An invalid ``Requires-Python`` is left out rather than handed to installers, which
     either ignore it (pip) or refuse the whole page over it.
     """
-    if text is None or not text.strip():
+    if text is None or not text.strip() or len(text) > MAX_CHECKED_CHARS:
         return None
     try:
         SpecifierSet(text)
@@ -111,6 +121,17 @@ def _required(fields: RawMetadata, unparsed: dict[str, list[str]], key: str, lab
             "and installers need it."
         )
     raise DomainError(f"Invalid metadata: {label} is missing, and installers need it.")
+
+
+def _storable_summary(summary: str | None, warnings: _Warnings) -> str | None:
+    """The summary as stored and shown: NUL (which PostgreSQL cannot store) becomes U+FFFD.
+
+    The ``.metadata`` file keeps the original bytes; this is only the copy in the database.
+    """
+    if not summary or "\x00" not in summary:
+        return summary
+    warnings.add("Summary holds NUL characters; it is shown with U+FFFD in their place.")
+    return summary.replace("\x00", "\ufffd")
 
 
 def _parsed_version(text: str) -> Version:
@@ -166,6 +187,39 @@ def _spec_problems(fields: RawMetadata, validate_as: str, warnings: _Warnings) -
     except ExceptionGroup as group:
         for problem in _flatten(group):
             warnings.add(_describe(problem))
+    except RecursionError:  # markers nested hundreds of parentheses deep
+        warnings.add("A requirement's markers nest too deeply to check; kept as written.")
+
+
+def _checkable(fields: RawMetadata, warnings: _Warnings) -> RawMetadata:
+    """``fields`` without the values too long to check (see the module docs), each warned of."""
+
+    def fits(key: str, text: str) -> bool:
+        if len(text) <= MAX_CHECKED_CHARS or key in _READ_WHOLE:
+            return True
+        warnings.add(
+            f"{_header(key)}: a value of {len(text)} characters is too long to check "
+            f"(at most {MAX_CHECKED_CHARS}); it is kept as written."
+        )
+        return False
+
+    kept: dict[str, object] = {}
+    for key, value in fields.items():
+        if isinstance(value, str):
+            if fits(key, value):
+                kept[key] = value
+        elif isinstance(value, list):
+            kept[key] = [item for item in value if fits(key, item)]
+        elif isinstance(value, dict):  # project_urls
+            kept[key] = {k: v for k, v in value.items() if fits(key, k) and fits(key, v)}
+        else:
+            kept[key] = value
+    return cast(RawMetadata, kept)
+
+
+def _header(field: str) -> str:
+    """``requires_dist`` → ``Requires-Dist``."""
+    return "-".join(part.capitalize() for part in field.replace("_", "-").split("-"))
 
 
 def _flatten(group: BaseExceptionGroup[Exception]) -> list[Exception]:
@@ -183,7 +237,7 @@ def _describe(problem: Exception) -> str:
     message = str(problem)
     if not isinstance(problem, InvalidMetadata):
         return message
-    header = "-".join(part.capitalize() for part in problem.field.replace("_", "-").split("-"))
+    header = _header(problem.field)
     if message.startswith(problem.field):
         return header + message[len(problem.field) :]
     return f"{header}: {message}"
@@ -206,7 +260,7 @@ def _parsed_requirements(lines: list[str]) -> tuple[str, ...]:
     for line in lines:
         try:
             Requirement(line)
-        except InvalidRequirement:
+        except (InvalidRequirement, RecursionError):
             continue
         kept.append(line)
     return tuple(kept)

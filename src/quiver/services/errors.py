@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class ServiceError(Exception):
     """Base: ``str(err)`` is a one-line reason safe to show the caller.
@@ -56,3 +58,22 @@ class TooLarge(ServiceError):
     """The request body is over a size limit (413)."""
 
     status = 413
+
+
+class TooManyRequests(ServiceError):
+    """Over a rate or count limit (429); ``retry_after`` is the whole seconds to wait.
+
+    The message is ``message`` followed by when to try again.
+    """
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"{message} Try again in {self.retry_after} s.")
+
+
+class StorageFull(ServiceError):
+    """The disk or database holding the server's data is full (507); nothing was kept."""
+
+    status = 507

@@ -7,7 +7,9 @@ the endpoint (no addresses, paths or credentials); the details go to the log.
 * database: ``SELECT 1`` on a pooled connection;
 * storage, on a directory: it exists, this process may write to it, and its filesystem
   is not mounted read-only (nothing is written: the check runs often);
-* storage, on S3 or another store with a ``check()``: that check (a HEAD of the bucket).
+* storage, on S3 or another store with a ``check()``: that check (a HEAD of the bucket);
+* disk: the filesystems of the data directory (the SQLite database, staged uploads) and
+  of a blob directory have at least ``min_free_bytes`` free (QUIVER_MIN_FREE_BYTES).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import text
 
 from quiver.blobs import BlobStore, BlobStoreError, FilesystemBlobStore
 from quiver.services.context import Context
+from quiver.services.diskfull import free_bytes
 
 log = logging.getLogger("quiver.health")
 
@@ -85,6 +88,27 @@ def _check_directory(root: Path) -> None:
         raise NotReady("the blob directory is on a read-only filesystem")
 
 
+def _check_free_space(paths: list[Path], floor: int) -> None:
+    for path in paths:
+        if not path.exists():
+            continue
+        free = free_bytes(path)
+        if free < floor:
+            log.warning("readiness: %s has %d bytes free, below %d", path, free, floor)
+            raise NotReady(
+                "the data volume is full"
+                if free == 0
+                else "the data volume is below its free-space floor"
+            )
+
+
+async def check_disk(ctx: Context) -> None:
+    paths = [ctx.settings.data_dir, ctx.settings.tmp_dir]
+    if isinstance(ctx.blobs, FilesystemBlobStore):
+        paths.append(ctx.blobs.root)
+    await asyncio.to_thread(_check_free_space, paths, ctx.settings.min_free_bytes)
+
+
 async def _timed(name: str, check: Callable[[], Awaitable[None]], limit: float) -> CheckResult:
     started = time.perf_counter()
 
@@ -111,8 +135,16 @@ async def readiness(ctx: Context) -> list[CheckResult]:
     results = await asyncio.gather(
         _timed("database", lambda: check_database(ctx), limit),
         _timed("storage", lambda: check_store(ctx.blobs), limit),
+        _timed("disk", lambda: check_disk(ctx), limit),
     )
     return list(results)
 
 
-__all__ = ["CheckResult", "NotReady", "check_database", "check_store", "readiness"]
+__all__ = [
+    "CheckResult",
+    "NotReady",
+    "check_database",
+    "check_disk",
+    "check_store",
+    "readiness",
+]

@@ -16,12 +16,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from quiver.api.deps import ContextDep
+from quiver.api.limits import auth_limits, client_address
 from quiver.api.rest.feeds import base_url
 from quiver.api.rest.schemas import Request as RequestBody
 from quiver.domain.devicecodes import DEVICE_GRANT_TYPE
 from quiver.domain.roles import Scope
 from quiver.services.devicelogin import service as devicelogin
 from quiver.services.devicelogin.service import GrantError
+from quiver.services.errors import TooManyRequests
 
 router = APIRouter(prefix="/_apis/auth", tags=["auth"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -63,11 +65,30 @@ class GrantErrorOut(BaseModel):
     message: str
 
 
-@router.post("/device")
+@router.post(
+    "/device",
+    responses={429: {"description": "Too many logins started or waiting; see Retry-After"}},
+)
 async def start_device(
     ctx: ContextDep, request: Request, body: DeviceStartIn | None = None
 ) -> DeviceStartOut:
-    """Start a device login: show ``user_code`` to the person, poll with ``device_code``."""
+    """Start a device login: show ``user_code`` to the person, poll with ``device_code``.
+
+    Anyone may start one, so each client address may start only so many a minute
+    and have only so many codes waiting, and the server only so many in all:
+    429 with ``Retry-After`` beyond that (docs/security.md).
+    """
+    limits, address = auth_limits(request), client_address(request)
+    wait = limits.starts.take(address)
+    if wait:
+        raise TooManyRequests("Too many logins started from your address.", wait)
+    wait = limits.pending.wait(address)
+    if wait:
+        raise TooManyRequests(
+            "Too many logins from your address are waiting for approval: approve or deny "
+            "them, or let them expire.",
+            wait,
+        )
     body = body or DeviceStartIn()
     started = await devicelogin.start(
         ctx,
@@ -75,6 +96,7 @@ async def start_device(
         expires_in_days=body.expires_in_days,
         client_name=body.client_name,
     )
+    limits.pending.record(address)
     page = base_url(request) + PAGE_PATH
     return DeviceStartOut(
         device_code=started.device_code,

@@ -91,7 +91,12 @@ class TokenCreate(Request):
         description="Limit the token to these feeds (org/feed or org/project/feed)",
         examples=[["acme/libs"]],
     )
-    expires_in_days: int | None = Field(default=None, examples=[90])
+    expires_in_days: int | None = Field(
+        default=None,
+        description="Days until it expires (default: never); never later than the "
+        "expiry of the token that creates it",
+        examples=[90],
+    )
 
     def feed_refs(self) -> list[FeedRef]:
         refs = []

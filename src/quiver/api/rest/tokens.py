@@ -42,7 +42,11 @@ async def list_tokens(
     principal: PrincipalDep,
     user: str | None = Query(default=None, description="Another user's (administrators)"),
 ) -> list[TokenOut]:
-    """The caller's tokens, newest last; administrators may ask for another user's."""
+    """The caller's tokens, newest last; administrators may ask for another user's.
+
+    Needs a ``packaging:manage`` token; one limited to feeds lists only itself and
+    the tokens limited within its feeds.
+    """
     tokens = await accounts.list_tokens(ctx, principal, user)
     refs = await _refs(ctx, tokens)
     return [token_out(token, token.user.username, refs) for token in tokens]
@@ -52,7 +56,9 @@ async def list_tokens(
 async def create_token(ctx: ContextDep, principal: PrincipalDep, body: TokenCreate) -> NewTokenOut:
     """Create a token; the answer holds the secret, which is never shown again.
 
-    A token never exceeds the one that creates it (scope and feed limits).
+    Needs a ``packaging:manage`` token. A token never exceeds the one that creates
+    it: scope and feed limits at most the creator's, expiry no later than the
+    creator's (a longer or missing lifetime is capped; ``expires_at`` says when).
     """
     created = await accounts.create_token(
         ctx,
@@ -70,6 +76,9 @@ async def create_token(ctx: ContextDep, principal: PrincipalDep, body: TokenCrea
 
 @router.delete("/{token_id}", status_code=204)
 async def revoke_token(ctx: ContextDep, principal: PrincipalDep, token_id: int) -> Response:
-    """Revoke a token at once (your own; administrators: anyone's)."""
+    """Revoke a token at once (your own; administrators: anyone's).
+
+    A token may always revoke itself; any other needs a ``packaging:manage`` token.
+    """
     await accounts.revoke_token(ctx, principal, token_id)
     return Response(status_code=204)

@@ -2,9 +2,12 @@
 
 ``GET`` shows a form (code, username, password; Approve / Deny) and what the
 request asks for. ``POST`` checks, in order: same origin (403), the form token
-(400), the failure limit for this username and address (429), the password
-(401, never saying which field was wrong), then the code (404 unknown or
-expired, 409 decided already). Errors re-render the form with one sentence.
+(400), the code-lookup limit for this address (429), the failure limits for this
+username and address and for this address (429), the password (401, never saying
+which field was wrong), then the code (404 unknown or expired, 409 decided
+already). Errors re-render the form with one sentence; a 429 also says
+``Retry-After``. Looking up a code (``GET ?code=``, every ``POST``) counts toward
+the address's lookups (api/limits.py).
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from quiver.api.deps import get_context
-from quiver.api.ui.security import FailureLimiter, FormGuard, load_form_key, same_origin
+from quiver.api.limits import auth_limits, client_address
+from quiver.api.ui.security import FormGuard, load_form_key, same_origin
 from quiver.domain.names import name_key
 from quiver.services.accounts.models import User
 from quiver.services.accounts.passwords import verify_password
 from quiver.services.devicelogin import service as devicelogin
 from quiver.services.devicelogin.service import DeviceRequest
-from quiver.services.errors import ServiceError
+from quiver.services.errors import ServiceError, TooManyRequests
 
 router = APIRouter(prefix="/_auth", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -52,10 +56,9 @@ class PageError(Exception):
 
 @dataclass
 class DeviceUi:
-    """Per-app state of the page: the form guard and the password-failure limiter."""
+    """Per-app state of the page: the form guard (limits are in ``auth_limits``)."""
 
     guard: FormGuard
-    failures: FailureLimiter
 
 
 def device_ui(request: Request) -> DeviceUi:
@@ -63,7 +66,7 @@ def device_ui(request: Request) -> DeviceUi:
     state: DeviceUi | None = getattr(request.app.state, "device_ui", None)
     if state is None:
         key = load_form_key(get_context(request).settings.data_dir)
-        state = DeviceUi(FormGuard(key), FailureLimiter())
+        state = DeviceUi(FormGuard(key))
         request.app.state.device_ui = state
     return state
 
@@ -76,6 +79,7 @@ def _form(
     code: str = "",
     username: str = "",
     pending: DeviceRequest | None = None,
+    retry_after: int | None = None,
 ) -> HTMLResponse:
     nonce, form_token = device_ui(request).guard.issue()
     context: dict[str, Any] = {
@@ -85,8 +89,9 @@ def _form(
         "pending": pending,
         "form_token": form_token,
     }
+    headers = HEADERS if retry_after is None else {**HEADERS, "Retry-After": str(retry_after)}
     response = templates.TemplateResponse(
-        request, "device.html", context, status_code=status, headers=HEADERS
+        request, "device.html", context, status_code=status, headers=headers
     )
     response.set_cookie(
         COOKIE,
@@ -111,9 +116,10 @@ async def page(request: Request, code: str = "") -> HTMLResponse:
     if not code:
         return _form(request)
     try:
+        _count_lookup(request)
         pending = await devicelogin.pending_request(get_context(request), code)
     except ServiceError as err:
-        return _form(request, status=err.status, error=str(err), code=code)
+        return _failed(request, err, code=code)
     return _form(request, code=pending.user_code, pending=pending)
 
 
@@ -124,12 +130,13 @@ async def submit(request: Request) -> HTMLResponse:
     code, username = fields.get("code", ""), fields.get("username", "")
     try:
         approve = _check_form(request, fields)
+        _count_lookup(request)
         user = await _sign_in(request, username, fields.get("password", ""))
         await devicelogin.decide(get_context(request), code, user, approve=approve)
     except PageError as err:
         return _form(request, status=err.status, error=err.message, code=code, username=username)
     except ServiceError as err:
-        return _form(request, status=err.status, error=str(err), code=code, username=username)
+        return _failed(request, err, code=code, username=username)
     if approve:
         return _done(request, "Approved", "You can return to your terminal.")
     return _done(request, "Denied", "The login was denied; no token was created.")
@@ -148,15 +155,38 @@ def _check_form(request: Request, fields: dict[str, str]) -> bool:
     return action == "approve"
 
 
+def _failed(request: Request, err: ServiceError, *, code: str, username: str = "") -> HTMLResponse:
+    """The form again with ``err``'s sentence and status (and Retry-After on a 429)."""
+    wait = err.retry_after if isinstance(err, TooManyRequests) else None
+    return _form(
+        request, status=err.status, error=str(err), code=code, username=username, retry_after=wait
+    )
+
+
+def _count_lookup(request: Request) -> None:
+    """Count a user-code lookup from this address; TooManyRequests past the limit."""
+    wait = auth_limits(request).lookups.take(client_address(request))
+    if wait:
+        raise TooManyRequests("Too many codes looked up from your address.", wait)
+
+
 async def _sign_in(request: Request, username: str, password: str) -> User:
-    """The user these credentials name; 429 after too many failures, 401 when wrong."""
-    failures = device_ui(request).failures
-    key = (name_key(username), request.client.host if request.client else "")
-    if failures.blocked(key):
-        raise PageError(429, "Too many failed sign-ins: wait a minute and try again.")
+    """The user these credentials name; 429 after too many failures, 401 when wrong.
+
+    Failures count per username and address (10 a minute) and per address whatever
+    the username (``sign_in_failures_per_address`` an hour, so trying one password
+    on many names is held up too). A success clears only its username's count:
+    an address cannot wipe its record by signing in to an account it holds.
+    """
+    limits, address = auth_limits(request), client_address(request)
+    key = (name_key(username), address)
+    wait = max(limits.user_failures.wait(key), limits.address_failures.wait(address))
+    if wait:
+        raise TooManyRequests("Too many failed sign-ins from your address.", wait)
     user = await verify_password(get_context(request), username, password)
     if user is None:
-        failures.record(key)
+        limits.user_failures.record(key)
+        limits.address_failures.record(address)
         raise PageError(401, "Wrong username or password.")
-    failures.reset(key)
+    limits.user_failures.reset(key)
     return user

@@ -1,11 +1,10 @@
-"""Guards for server-rendered forms: CSRF tokens, a same-origin check, a failure limiter.
+"""Guards for server-rendered forms: CSRF tokens and a same-origin check.
 
 * ``FormGuard``: each rendered form gets a random nonce in a cookie
   (``SameSite=Strict``) and an HMAC-signed token over that nonce and the time in
   a hidden field; a POST must bring both, and the token must be young enough.
 * ``same_origin``: a POST's ``Origin`` (or else ``Referer``), when sent, must name
   this host (or the configured base URL's).
-* ``FailureLimiter``: at most ``limit`` failures per key in a sliding window.
 """
 
 from __future__ import annotations
@@ -16,12 +15,13 @@ import hmac
 import os
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import Request
+
+from quiver.privatefs import private_dirs
 
 FORM_KEY_FILE = "form-key"
 
@@ -35,7 +35,7 @@ def load_form_key(data_dir: Path) -> bytes:
     path = data_dir / FORM_KEY_FILE
     with contextlib.suppress(FileNotFoundError):
         return bytes.fromhex(path.read_text().strip())
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dirs(data_dir)
     temporary = data_dir / f".{FORM_KEY_FILE}.{secrets.token_hex(8)}"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -94,44 +94,3 @@ def same_origin(request: Request, base_url: str | None) -> bool:
         allowed.add(urlsplit(base_url).netloc.rpartition("@")[2].lower())
     netloc = urlsplit(source).netloc.lower()
     return bool(netloc) and netloc in allowed
-
-
-class FailureLimiter:
-    """Counts failures per key; ``blocked`` once ``limit`` fall inside ``window`` seconds.
-
-    In memory, per process; at most ``max_keys`` keys are kept (those that failed
-    least recently are forgotten first).
-    """
-
-    def __init__(
-        self,
-        limit: int = 10,
-        window: float = 60.0,
-        *,
-        max_keys: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit, self.window, self.max_keys = limit, window, max_keys
-        self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        times = self._failures.get(key, deque())
-        cutoff = self._clock() - self.window
-        while times and times[0] <= cutoff:
-            times.popleft()
-        return times
-
-    def blocked(self, key: tuple[str, str]) -> bool:
-        return len(self._recent(key)) >= self.limit
-
-    def record(self, key: tuple[str, str]) -> None:
-        times = self._recent(key)
-        times.append(self._clock())
-        self._failures.pop(key, None)
-        self._failures[key] = times  # newest last, so eviction takes the oldest
-        while len(self._failures) > self.max_keys:
-            del self._failures[next(iter(self._failures))]
-
-    def reset(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)

@@ -223,6 +223,7 @@ def restore(
     not empty is refused unless --force.
     """
     from quiver.cli.server import load_settings
+    from quiver.privatefs import private_dirs
     from quiver.services.maintenance.restore import Restored, Target, restore
 
     settings = load_settings({})
@@ -231,7 +232,7 @@ def restore(
         target = Target(settings.resolved_database_url(), await _store(settings), settings.tmp_dir)
         return await restore(src.resolve(), target, force=force)
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dirs(settings.data_dir)
     done = _run(work())
     if as_json:
         emit_json(

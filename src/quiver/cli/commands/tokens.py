@@ -6,7 +6,7 @@ captures exactly the token; everything else goes to stderr.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -53,7 +53,12 @@ def create(
         ),
     ] = None,
     expires_in_days: Annotated[
-        int | None, typer.Option(help="Days until it expires (default: never).", min=1)
+        int | None,
+        typer.Option(
+            help="Days until it expires (default: never); never later than the token "
+            "used to create it.",
+            min=1,
+        ),
     ] = None,
     server: ServerOpt = None,
     token: TokenOpt = None,
@@ -68,11 +73,21 @@ def create(
         created = client.post("/_apis/tokens", body)
     limits = f", limited to {', '.join(created['feeds'])}" if created["feeds"] else ""
     expiry = f", expires {created['expires_at'][:10]}" if created["expires_at"] else ""
+    if created["expires_at"] and _capped(created["expires_at"], expires_in_days):
+        expiry += " with the token that created it"
     note(
         f"Created token {created['id']} ({created['scope']}{limits}{expiry}) for "
         f"{created['user']}. Store it now: it is not shown again."
     )
     typer.echo(created["token"])
+
+
+def _capped(expires_at: str, asked_days: int | None) -> bool:
+    """Whether the server set an earlier expiry than asked for (the creator's)."""
+    if asked_days is None:
+        return True
+    asked = datetime.now(UTC) + timedelta(days=asked_days, minutes=-1)
+    return datetime.fromisoformat(expires_at) < asked
 
 
 @app.command("list")

@@ -122,15 +122,18 @@ async def create_token(
 ) -> NewToken:
     """Create a token for the caller (or, for administrators, for ``for_user``).
 
-    A token never exceeds the one that creates it: its scope is at most the
-    creator's, its feeds a subset of the creator's limit.
+    Needs a ``packaging:manage`` token (Forbidden otherwise). A token never
+    exceeds the one that creates it: a higher scope or a feed outside the
+    creator's limit is refused (Forbidden); without ``feeds`` the new token gets
+    the creator's limit; its expiry is the earlier of ``expires_in_days`` from now
+    and the creator's expiry, so an expiring token never makes one that outlives it.
     """
-    principal.require_user()
+    require_token_manager(principal)
     if principal.scope is not None and scope > principal.scope:
         raise Forbidden(f"A {principal.scope.label} token cannot create a {scope.label} token.")
     if not name or len(name) > 100:
         raise Invalid("Token name must be 1-100 characters.")
-    expires_at = _expiry(expires_in_days)
+    expires_at = _capped(_expiry(expires_in_days), principal.expires_at)
     feed_ids = await _token_feed_ids(ctx, principal, feeds)
     secret = new_token()
     async with ctx.sessions() as session, session.begin():
@@ -160,6 +163,45 @@ def issue_token(
     return NewToken(secret=secret, token=row)
 
 
+def require_token_manager(principal: Principal) -> int:
+    """The caller's user id when its token may manage tokens; Forbidden otherwise.
+
+    Managing tokens (create, list, revoke another) needs ``packaging:manage``:
+    a read or write token handed to a tool must not mint or end credentials.
+    """
+    user_id = principal.require_user()
+    if principal.scope is not None and principal.scope < Scope.MANAGE:
+        raise Forbidden(
+            f"Managing tokens needs a {Scope.MANAGE.label} token and this one is "
+            f"{principal.scope.label}: use a {Scope.MANAGE.label} token "
+            "(for example from 'quiver login --scope manage')."
+        )
+    return user_id
+
+
+def _capped(asked: datetime | None, creator: datetime | None) -> datetime | None:
+    """The new token's expiry: what was asked for, but never past the creator's.
+
+    Capped rather than refused: lifetimes are asked for in whole days from now,
+    so "as long as my token" cannot be asked for exactly (see docs/decisions.md).
+    """
+    if creator is None:
+        return asked
+    return creator if asked is None or asked > creator else asked
+
+
+def _within_reach(principal: Principal, token: Token) -> bool:
+    """Whether the caller may see and revoke ``token`` (of a user it may manage).
+
+    A token limited to feeds reaches itself and tokens limited within its feeds
+    only: those it could have created. Others reach every token of the user.
+    """
+    if principal.feed_ids is None or token.id == principal.token_id:
+        return True
+    feeds = {limit.feed_id for limit in token.feeds}
+    return bool(feeds) and feeds <= principal.feed_ids
+
+
 def _expiry(days: int | None) -> datetime | None:
     if days is None:
         return None
@@ -187,8 +229,12 @@ async def _token_feed_ids(
 async def list_tokens(
     ctx: Context, principal: Principal, for_user: str | None = None
 ) -> Sequence[Token]:
-    """The caller's tokens, or (administrators) another user's."""
-    user_id = principal.require_user()
+    """The caller's tokens, or (administrators) another user's.
+
+    Needs a ``packaging:manage`` token; a token limited to feeds sees only the
+    tokens within its reach (itself and tokens limited within its feeds).
+    """
+    user_id = require_token_manager(principal)
     async with ctx.sessions() as session:
         await flush_token_usage(ctx, session)
         if for_user is not None:
@@ -197,16 +243,29 @@ async def list_tokens(
                 require_admin(principal)
             user_id = user.id
         query = select(Token).where(Token.user_id == user_id).order_by(Token.id)
-        return (await session.scalars(query)).all()
+        tokens = (await session.scalars(query)).all()
+    return [token for token in tokens if _within_reach(principal, token)]
 
 
 async def revoke_token(ctx: Context, principal: Principal, token_id: int) -> Token:
-    """Revoke one of the caller's tokens (administrators: anyone's); takes effect at once."""
+    """Revoke one of the caller's tokens (administrators: anyone's); takes effect at once.
+
+    A token may always revoke itself; revoking another needs ``packaging:manage``
+    and, for a token limited to feeds, a token within its reach (Forbidden).
+    """
     user_id = principal.require_user()
+    itself = token_id == principal.token_id
+    if not itself:
+        require_token_manager(principal)
     async with ctx.sessions() as session, session.begin():
         token = await session.get(Token, token_id)
         if token is None or (token.user_id != user_id and not principal.is_admin):
             raise NotFound(f"Token {token_id} does not exist.")
+        if not _within_reach(principal, token):
+            raise Forbidden(
+                "Your token is limited to some feeds: it may revoke only itself and "
+                "tokens limited to those feeds."
+            )
         if token.revoked_at is None:
             token.revoked_at = utcnow()
     ctx.access.invalidate()

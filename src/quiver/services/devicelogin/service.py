@@ -6,7 +6,9 @@
 3. ``exchange``: the CLI polls with the device code; once approved it gets a new
    token of the scope and lifetime it asked for, exactly once.
 
-Codes expire (``settings.device_code_seconds``); expiry is computed on read.
+Codes expire (``settings.device_code_seconds``); expiry is computed on read. At most
+``settings.device_pending_max`` codes wait at once; rows an hour past expiry are
+deleted when the next login starts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,12 +34,15 @@ from quiver.services.accounts.models import Token, User
 from quiver.services.accounts.service import MAX_TOKEN_DAYS, issue_token
 from quiver.services.context import Context
 from quiver.services.devicelogin.models import DeviceCode, DeviceStatus
-from quiver.services.errors import Conflict, Invalid, NotFound, ServiceError
+from quiver.services.errors import Conflict, Invalid, NotFound, ServiceError, TooManyRequests
 
 DEFAULT_TOKEN_DAYS = 90
 DEFAULT_CLIENT = "quiver CLI"
 CLIENT_NAME_MAX = 100
-KEEP_FINISHED = timedelta(days=1)  # rows this long past expiry are deleted on the next start
+# Rows this long past expiry are deleted on the next start; until then a late poll
+# hears "expired" rather than "unknown".
+KEEP_FINISHED = timedelta(hours=1)
+WAITING = (DeviceStatus.PENDING.value, DeviceStatus.APPROVED.value)
 _CODE_ATTEMPTS = 5
 
 
@@ -102,7 +107,8 @@ async def start(
 ) -> DeviceStart:
     """Open a request for a token of ``scope`` living ``expires_in_days`` (default 90).
 
-    Raises Invalid for a lifetime outside 1-3650 days or a bad client name.
+    Raises Invalid for a lifetime outside 1-3650 days or a bad client name, and
+    TooManyRequests while ``settings.device_pending_max`` codes are waiting.
     """
     days, name = _days(expires_in_days), _client_name(client_name)
     lifetime = ctx.settings.device_code_seconds
@@ -118,7 +124,7 @@ async def start(
             created_at=now,
             expires_at=now + timedelta(seconds=lifetime),
         )
-        if await _insert(ctx, row):
+        if await _insert(ctx, row, ctx.settings.device_pending_max):
             break
     else:
         raise Conflict("No free user code was found: try again.")
@@ -130,12 +136,31 @@ async def start(
     )
 
 
-async def _insert(ctx: Context, row: DeviceCode) -> bool:
-    """Add ``row`` (dropping rows long expired); False when its user code is taken."""
+async def _insert(ctx: Context, row: DeviceCode, cap: int) -> bool:
+    """Add ``row`` (dropping rows long expired); False when its user code is taken.
+
+    TooManyRequests when ``cap`` codes are waiting already. Concurrent starts on
+    PostgreSQL may each see one free place, so the cap can be passed by as many
+    starts as run at once; SQLite's single writer (the delete comes first) cannot.
+    """
+    now = row.created_at
     try:
         async with ctx.sessions() as session, session.begin():
-            cutoff = row.created_at - KEEP_FINISHED
-            await session.execute(delete(DeviceCode).where(DeviceCode.expires_at < cutoff))
+            await session.execute(
+                delete(DeviceCode).where(DeviceCode.expires_at < now - KEEP_FINISHED)
+            )
+            waiting, first_end = (
+                await session.execute(
+                    select(func.count(), func.min(DeviceCode.expires_at)).where(
+                        DeviceCode.status.in_(WAITING), DeviceCode.expires_at > now
+                    )
+                )
+            ).one()
+            if waiting >= cap and first_end is not None:
+                raise TooManyRequests(
+                    "Too many logins are waiting for approval on this server.",
+                    (first_end - now).total_seconds(),
+                )
             session.add(row)
     except IntegrityError:
         return False

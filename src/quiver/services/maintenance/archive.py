@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from quiver.blobs import BlobStore
+from quiver.privatefs import open_private, private_dirs, write_private
 from quiver.services.maintenance.dump import TableDump
 
 FORMAT = "quiver-backup"
@@ -78,7 +79,7 @@ class Manifest:
 def write_manifest(root: Path, manifest: Manifest) -> None:
     text = json.dumps(manifest.to_json(), indent=2) + "\n"
     partial = root / (MANIFEST + ".partial")
-    partial.write_text(text)
+    write_private(partial, text.encode())
     os.replace(partial, root / MANIFEST)
 
 
@@ -108,7 +109,7 @@ def write_blob_list(root: Path, entries: Iterable[BlobEntry]) -> str:
     """Write ``blobs.jsonl``; its sha256."""
     lines = [json.dumps(asdict(entry), separators=(",", ":")) + "\n" for entry in entries]
     data = "".join(lines).encode()
-    (root / BLOB_LIST).write_bytes(data)
+    write_private(root / BLOB_LIST, data)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -131,11 +132,11 @@ async def save_blob(store: BlobStore, entry: BlobEntry, root: Path) -> None:
     FileNotFoundError when the store does not have it.
     """
     target = blob_path(root, entry.key)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(target.parent)
     partial = target.with_name(target.name + ".partial")
     digest, size = hashlib.sha256(), 0
     try:
-        with partial.open("wb") as handle:
+        with open_private(partial) as handle:
             async for chunk in store.iter_bytes(entry.key):
                 handle.write(chunk)
                 digest.update(chunk)
@@ -149,7 +150,7 @@ async def save_blob(store: BlobStore, entry: BlobEntry, root: Path) -> None:
 def copy_checked(source: Path, target: Path, entry: BlobEntry) -> None:
     """Copy a blob of the backup to ``target``, checking size and sha256 on the way."""
     digest, size = hashlib.sha256(), 0
-    with source.open("rb") as reader, target.open("wb") as writer:
+    with source.open("rb") as reader, open_private(target) as writer:
         while chunk := reader.read(CHUNK):
             writer.write(chunk)
             digest.update(chunk)

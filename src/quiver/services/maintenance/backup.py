@@ -17,6 +17,7 @@ from pathlib import Path
 
 from quiver import __version__
 from quiver.blobs import BlobStore
+from quiver.privatefs import narrow, private_dirs
 from quiver.services.maintenance.archive import (
     BackupError,
     BlobEntry,
@@ -62,7 +63,8 @@ def _prepare(dest: Path) -> bool:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BackupError(f"{dest} exists and is not an empty directory; name a new one.")
     created = not dest.exists()
-    (dest / "database").mkdir(parents=True, exist_ok=True)
+    private_dirs(dest / "database")
+    narrow(dest)  # given empty by the operator: it will hold password hashes
     return created
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from quiver.privatefs import private_dirs
+
 log = logging.getLogger("quiver")
 LOCK_PREFIX = "process-"
 LOCK_SUFFIX = ".lock"
@@ -58,9 +60,9 @@ class TmpClaim:
 
 def claim(directory: Path) -> TmpClaim:
     """Create and lock this process's lock file for ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dirs(directory)
     locks = lock_dir(directory)
-    locks.mkdir(exist_ok=True)
+    private_dirs(locks)
     while True:
         path = locks / f"{LOCK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{LOCK_SUFFIX}"
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)

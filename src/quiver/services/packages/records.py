@@ -84,7 +84,8 @@ async def check_distribution(
     raw = await asyncio.to_thread(
         core_metadata_bytes, staged.path, dist, ctx.settings.max_metadata_bytes
     )
-    metadata = read_core_metadata(raw)
+    # off the event loop: parsing up to QUIVER_MAX_METADATA_BYTES of requirements takes seconds
+    metadata = await asyncio.to_thread(read_core_metadata, raw)
     check_agreement(dist, metadata, form_name, form_version)
     return CheckedFile(staged, dist, metadata, raw)
 

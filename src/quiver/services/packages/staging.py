@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from quiver.services.errors import Invalid
+from quiver.privatefs import private_dirs
+from quiver.services.diskfull import FULL_ERRNOS
+from quiver.services.diskfull import MESSAGE as DISK_FULL
+from quiver.services.errors import Invalid, StorageFull
 
 
 @dataclass(frozen=True)
@@ -31,17 +35,19 @@ class Stager:
 
     Memory stays flat whatever the size. Past ``limit`` bytes the data is no
     longer written (the caller keeps reading the body so the client sees the
-    answer) and ``finish`` raises Invalid.
+    answer) and ``finish`` raises Invalid; when the disk fills up, the file is
+    removed at once, likewise, and ``finish`` raises StorageFull (507).
     """
 
     def __init__(self, directory: Path, filename: str, limit: int) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
+        private_dirs(directory)
+        fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")  # 0600
         self._file = os.fdopen(fd, "wb")
         self.path = Path(name)
         self.filename = filename
         self.limit = limit
         self.size = 0
+        self._full = False
         self._sha256 = hashlib.sha256()
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._blake2 = hashlib.blake2b(digest_size=32)
@@ -52,9 +58,17 @@ class Stager:
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
-        if self.over_limit:
+        if self.over_limit or self._full:
             return
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except OSError as err:
+            if err.errno not in FULL_ERRNOS:
+                raise
+            # The disk is full: keep reading (the client then sees the 507), keep nothing.
+            self._full = True
+            self.discard()
+            return
         self._sha256.update(data)
         self._md5.update(data)
         self._blake2.update(data)
@@ -65,9 +79,18 @@ class Stager:
         The bytes are synced to disk first: its blob must outlive a crash once its row is
         committed.
         """
-        if not self.over_limit:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+        if not self.over_limit and not self._full:
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError as err:
+                self.discard()
+                if err.errno not in FULL_ERRNOS:
+                    raise
+                self._full = True
+        if self._full:
+            self.discard()
+            raise StorageFull(DISK_FULL)
         self._file.close()
         if self.over_limit:
             self.discard()
@@ -85,5 +108,7 @@ class Stager:
 
     def discard(self) -> None:
         if not self._file.closed:
-            self._file.close()
+            # Closing flushes the buffer, which fails again on a full disk; it closes anyway.
+            with contextlib.suppress(OSError):
+                self._file.close()
         self.path.unlink(missing_ok=True)

@@ -99,7 +99,9 @@ def _check_digests(request: UploadRequest) -> None:
         "blake2_256_digest": request.file.blake2_256,
     }
     for field, sent in request.digests.items():
-        if sent and not hmac.compare_digest(sent.strip().lower(), actual[field]):
+        # as bytes: compare_digest raises TypeError for text that is not ASCII
+        given = sent.strip().lower().encode("utf-8", "replace")
+        if sent and not hmac.compare_digest(given, actual[field].encode("ascii")):
             algorithm = field.removesuffix("_digest")
             raise DomainError(
                 f"The {algorithm} digest sent does not match the uploaded bytes "
