@@ -179,3 +179,17 @@ def test_core_metadata_too_long_to_check_is_kept_with_a_warning() -> None:
     assert any(w.startswith("Requires-Dist: a value of") for w in metadata.warnings)
     assert any(w.startswith("Requires-Python: a value of") for w in metadata.warnings)
     assert any("nest too deeply" in w for w in metadata.warnings)
+
+
+@pytest.mark.parametrize("unit", ["?", "?a", "a?", "?X-Amz", "\"?'", "://a@"])
+def test_s3_error_text(unit: str) -> None:
+    from quiver.blobs.s3_errors import one_line
+
+    assert_quick(one_line, adversarial(unit))
+
+
+def test_s3_error_text_still_hides_signed_queries() -> None:
+    from quiver.blobs.s3_errors import one_line
+
+    text = 'GET https://k:s@b.example/x?X-Amz-Signature=abc&X-Amz-Credential=AK "?q=1" done'
+    assert one_line(text) == 'GET https://b.example/x?… "?q=1" done'
