@@ -236,7 +236,7 @@ class Client:
                 f"{where} redirects to {target}: use that address.", response.status_code
             )
         if response.status_code >= 400:
-            raise ClientError(_error_message(response), response.status_code, _json(response))
+            raise ClientError(_error_message(response), response.status_code, json_object(response))
         if not response.content:
             return None
         try:
@@ -247,7 +247,7 @@ class Client:
             ) from None
 
 
-def _json(response: httpx.Response) -> dict[str, Any] | None:
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
     """The body as a JSON object, or None."""
     try:
         data = response.json()
@@ -258,7 +258,7 @@ def _json(response: httpx.Response) -> dict[str, Any] | None:
 
 def _error_message(response: httpx.Response) -> str:
     """The server's ``{"message": ...}``, else the status line."""
-    data = _json(response)
+    data = json_object(response)
     if data is not None and isinstance(data.get("message"), str) and data["message"]:
         return " ".join(str(data["message"]).split())
     return f"The server answered {response.status_code} {response.reason_phrase}".strip() + "."

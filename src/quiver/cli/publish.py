@@ -33,7 +33,7 @@ from urllib.parse import quote
 import httpx
 
 from quiver import __version__
-from quiver.cli.client import ConfigError, Credentials, redact, split_ref
+from quiver.cli.client import ConfigError, Credentials, json_object, redact, split_ref
 from quiver.cli.distfiles import Distribution, collect, file_sha256, name_and_version
 
 __all__ = [
@@ -371,16 +371,8 @@ def _answer(run: _Run, file: Distribution, sha256: str, response: httpx.Response
         target = redact(response.headers.get("location", ""))
         reason = f"{run.where} redirects to {target}: use that address."
         return Outcome(file, Result.REFUSED, reason, response.status_code, sha256)
-    body = _json(response)
+    body = json_object(response)
     message = answer_message(response.status_code, body, response.reason_phrase)
     return classify(
         file, sha256, response.status_code, body, message, skip_existing=run.skip_existing
     )
-
-
-def _json(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None

@@ -218,8 +218,9 @@ def _checkable(fields: RawMetadata, warnings: _Warnings) -> RawMetadata:
 
 
 def _header(field: str) -> str:
-    """``requires_dist`` → ``Requires-Dist``."""
-    return "-".join(part.capitalize() for part in field.replace("_", "-").split("-"))
+    """``requires_dist`` → ``Requires-Dist``; ``download_url`` → ``Download-URL``."""
+    parts = field.replace("_", "-").split("-")
+    return "-".join("URL" if part == "url" else part.capitalize() for part in parts)
 
 
 def _flatten(group: BaseExceptionGroup[Exception]) -> list[Exception]:
