@@ -6,15 +6,20 @@ The only place that knows about the environment: everything else receives a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from quiver.blobs.location import parse_storage_url
+from quiver.domain.errors import Invalid
+from quiver.domain.tokens import looks_like_token
 
 MIB = 1024 * 1024
+#: The most server processes ``quiver serve --workers`` runs on one host.
+MAX_WORKERS = 64
 
 
 class Settings(BaseSettings):
@@ -72,7 +77,7 @@ class Settings(BaseSettings):
     # worker processes ``quiver serve`` runs on this host (on SQLite, above 1 each worker
     # watches the database file for the others' changes), and how long a process may
     # keep an access cache entry when no change notification reaches it.
-    workers: int = Field(default=1, ge=1, le=64)
+    workers: int = Field(default=1, ge=1, le=MAX_WORKERS)
     access_cache_seconds: float = Field(default=5.0, gt=0)
     # Blob storage (docs/deploy.md, "Object storage (S3-compatible)"): None keeps files
     # under data_dir/blobs; ``file:///path`` or ``s3://bucket/prefix``. S3 credentials come
@@ -107,6 +112,15 @@ class Settings(BaseSettings):
             parse_storage_url(value)
         return value
 
+    @field_validator("admin_token")
+    @classmethod
+    def _check_admin_token(cls, value: str | None) -> str | None:
+        if value is not None and not looks_like_token(value):
+            raise ValueError(
+                "must look like a Quiver token: qvr_ and 32 or more letters, digits, '-' or '_'."
+            )
+        return value
+
     @field_validator("s3_endpoint_url")
     @classmethod
     def _check_endpoint_url(cls, value: str | None) -> str | None:
@@ -139,3 +153,20 @@ class Settings(BaseSettings):
     @property
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
+
+
+def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
+    """Settings from the environment with ``overrides`` on top.
+
+    Raises ``Invalid`` with one line naming the variable (``QUIVER_PORT: ...``) when a
+    value breaks its rule; the value itself is never quoted (it may be a secret).
+    """
+    try:
+        return Settings(**dict(overrides or {}))  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = "QUIVER_" + "_".join(str(part) for part in first["loc"]).upper()
+        message = str(first["msg"])
+        if message.startswith("Value error, "):  # our own validators write a whole clause
+            raise Invalid(f"{name} {message.removeprefix('Value error, ')}") from None
+        raise Invalid(f"{name}: {message}") from None

@@ -5,7 +5,7 @@ Published through A, installed with pip through B straight away; a retention pol
 the scheduled job exactly once while both run; A killed with SIGKILL in the middle of an upload
 while B serves a pip install; then backup, wipe (a new empty database and bucket), restore, and
 pip install again. Each part is proven in more detail elsewhere (test_many_processes,
-test_scheduled_jobs, test_crash_safety, test_backup_restore); this is their combination.
+test_jobs_scheduled, test_crash_safety, test_maintenance_backup); this is their combination.
 """
 
 from __future__ import annotations

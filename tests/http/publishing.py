@@ -10,10 +10,10 @@ import httpx
 from fastapi import FastAPI
 
 from quiver.domain.roles import Visibility
-from quiver.services.access import FeedRef, Principal
 from quiver.services.context import Context
 from quiver.services.feeds.service import create_feed
 from quiver.services.orgs.service import create_org
+from quiver.services.records import FeedRef, Principal
 
 ADMIN = Principal(user_id=1, username="admin", is_admin=True)
 

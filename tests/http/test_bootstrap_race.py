@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from quiver.blobs import open_blob_store
 from quiver.db.engine import make_engine, make_session_factory
 from quiver.db.migrate import upgrade
-from quiver.services.accounts.models import User
-from quiver.services.accounts.service import bootstrap_admin
 from quiver.services.context import Context
+from quiver.services.users.models import User
+from quiver.services.users.service import bootstrap_admin
 from quiver.settings import Settings
 
 

@@ -16,7 +16,7 @@ import pytest
 from quiver.api.app import create_app
 from quiver.blobs import FilesystemBlobStore
 from quiver.blobs.s3 import S3BlobStore, S3Options
-from quiver.services.readiness import check_store
+from quiver.services.health.service import check_store
 from quiver.settings import Settings
 from tests.http.publishing import context_of
 from tests.support.ports import free_port

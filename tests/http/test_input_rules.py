@@ -22,7 +22,7 @@ from quiver.services.feeds.models import Feed
 from tests.http.publishing import context_of, form_for, make_feed, upload, upload_url
 from tests.http.rest_support import assert_error
 from tests.http.simple_support import FEED, Published, publish_foo_bar, simple
-from tests.http.test_upload import assert_nothing_left
+from tests.http.test_publish import assert_nothing_left
 from tests.support.dists import build_wheel
 
 FEEDS = "/acme/_apis/packaging/feeds"

@@ -1,6 +1,6 @@
 """fsck, backup and restore through the services, on SQLite and PostgreSQL (filesystem store).
 
-The end-to-end tests (tests/e2e/test_crash_safety.py, test_backup_restore.py) run the CLI
+The end-to-end tests (tests/e2e/test_crash_safety.py, test_maintenance_backup.py) run the CLI
 against live servers; these check the details: what fsck reports and removes, what a backup
 holds, that a restore gives back the same rows, and what both refuse.
 """
@@ -21,7 +21,6 @@ from sqlalchemy import delete, func, select
 
 from quiver.blobs import FilesystemBlobStore, blob_key
 from quiver.db.engine import make_engine
-from quiver.services.accounts.service import flush_token_usage
 from quiver.services.context import Context
 from quiver.services.maintenance.archive import BackupError, read_manifest
 from quiver.services.maintenance.backup import Source, backup
@@ -30,6 +29,7 @@ from quiver.services.maintenance.fsck import Fsck, FsckReport, fsck
 from quiver.services.maintenance.restore import Target, restore
 from quiver.services.maintenance.snapshot import read_snapshot, snapshot_engine
 from quiver.services.packages.models import File
+from quiver.services.users.service import flush_token_usage
 from quiver.settings import Settings
 from tests.http.publishing import context_of, make_feed, upload
 from tests.support.dists import build_sdist, build_wheel

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from quiver.api.negotiation import JSON_V1
 from quiver.db.base import utcnow
-from quiver.services.events.models import FeedEvent
+from quiver.services.changes.models import FeedEvent
 from quiver.services.packages.models import File
-from quiver.services.packages.recycle import purge_expired_versions
+from quiver.services.recycle.versions import purge_expired_versions
 from tests.http.publishing import context_of, make_feed, upload
 from tests.http.rest_support import as_new_user, assert_error, ok
 from tests.http.simple_support import FEED, PLAIN, Anchors, publish, simple

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from quiver.api.negotiation import JSON_V1
 from quiver.db.base import utcnow
 from quiver.domain.events import SERVER_ACTOR
-from quiver.services.events.models import FeedEvent
+from quiver.services.changes.models import FeedEvent
 from quiver.services.packages.models import File, Package, Version
 from quiver.services.retention.service import run_all
 from tests.http.publishing import context_of, make_feed

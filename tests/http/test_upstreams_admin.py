@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from quiver.services.access import FeedRef, resolve_feed
+from quiver.services.access import resolve_feed
 from quiver.services.feeds.models import Feed
 from quiver.services.packages.models import File
-from quiver.services.upstreams.reading import feed_upstreams
+from quiver.services.records import FeedRef
+from quiver.services.upstreams.queries import feed_upstreams
 from quiver.settings import Settings
 from tests.http.publishing import context_of, feed_ref, upload
 from tests.http.rest_support import (

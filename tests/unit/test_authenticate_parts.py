@@ -16,7 +16,7 @@ from quiver.cli.connections import embed_credentials, load_connections
 from quiver.cli.envformat import FormatError, OutputFormat, render
 from quiver.cli.indexes import is_replaced, masked, merged, secrets_of
 from quiver.cli.pypirc import MARKER, Repository, is_ours, remove_previous, write_pypirc
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.snippets import TOOLS, connect_snippets, env_name, index_url, source_name
 
 SECRET = "qvr_" + "s" * 43
@@ -176,7 +176,7 @@ def test_snippet_names_and_urls() -> None:
         found = connect_snippets("http://h/", "acme", None, "libs", None, tool)
         assert found.index_url == "http://h/acme/_packaging/libs/pypi/simple/"
         assert "qvr_" not in repr(found)
-    with pytest.raises(DomainError, match="Unknown tool"):
+    with pytest.raises(Invalid, match="Unknown tool"):
         connect_snippets("http://h", "acme", None, "libs", None, "conda")
     poetry = connect_snippets("http://h", "acme", None, "My.Libs", None, "poetry")
     assert "POETRY_HTTP_BASIC_MY_LIBS_PASSWORD" in poetry.snippets[0].content

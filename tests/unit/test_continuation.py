@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quiver.domain.continuation import MAX_TOKEN, Position, read_token
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 
 @given(
@@ -24,9 +24,9 @@ def test_round_trip(log: str, feed_id: int, seq: int) -> None:
 
 def test_foreign_tokens_are_refused() -> None:
     token = Position("changes", 7, 42).token()
-    with pytest.raises(DomainError, match="change feed of feed acme/x"):
+    with pytest.raises(Invalid, match="change feed of feed acme/x"):
         read_token(token, "changes", 8, "acme/x")
-    with pytest.raises(DomainError, match="audit log"):
+    with pytest.raises(Invalid, match="audit log"):
         read_token(token, "audit", 7, "acme/x")
 
 
@@ -34,7 +34,7 @@ def test_foreign_tokens_are_refused() -> None:
 def test_garbage_is_refused_with_a_sentence(text: str) -> None:
     try:
         position = read_token(text, "changes", 1, "acme/libs")
-    except DomainError as err:
+    except Invalid as err:
         assert "continuation token" in str(err)
     else:  # a valid token by chance: it must name this log and feed
         assert position.log == "changes"

@@ -11,7 +11,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from quiver.domain.distributions import check_agreement, parse_filename, parse_version
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.metadata import read_core_metadata
 from quiver.domain.names import FEED_BANNED, validate_description, validate_feed_name, validate_slug
 from quiver.domain.roles import Role, Scope, Visibility, effective_role
@@ -35,7 +35,7 @@ def test_feed_names_of_safe_characters_are_accepted(name: str) -> None:
     st.text(SAFE, max_size=30),
 )
 def test_feed_names_with_a_banned_character_are_refused(before: str, bad: str, after: str) -> None:
-    with pytest.raises(DomainError, match="must not contain"):
+    with pytest.raises(Invalid, match="must not contain"):
         validate_feed_name("a" + before + bad + after)
 
 
@@ -53,13 +53,13 @@ def test_feed_names_with_a_banned_character_are_refused(before: str, bad: str, a
     ],
 )
 def test_feed_name_rules(name: str, words: str) -> None:
-    with pytest.raises(DomainError, match=words):
+    with pytest.raises(Invalid, match=words):
         validate_feed_name(name)
 
 
 def test_description_limit() -> None:
     assert validate_description("x" * 255) == "x" * 255
-    with pytest.raises(DomainError):
+    with pytest.raises(Invalid):
         validate_description("x" * 256)
 
 
@@ -70,7 +70,7 @@ def test_slugs(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["", "-x", "x.", "a/b", "a b", "x" * 65, "é"])
 def test_bad_slugs(name: str) -> None:
-    with pytest.raises(DomainError, match="Organization name"):
+    with pytest.raises(Invalid, match="Organization name"):
         validate_slug("Organization", name)
 
 
@@ -102,7 +102,7 @@ def test_sdist_filenames_round_trip(name: str, version: str) -> None:
 def test_arbitrary_filenames_never_crash(text: str) -> None:
     try:
         dist = parse_filename(text)
-    except DomainError:
+    except Invalid:
         return
     assert "/" not in dist.filename
     assert ".." not in dist.filename
@@ -121,7 +121,7 @@ def test_arbitrary_filenames_never_crash(text: str) -> None:
     ],
 )
 def test_bad_filenames(filename: str) -> None:
-    with pytest.raises(DomainError):
+    with pytest.raises(Invalid):
         parse_filename(filename)
 
 
@@ -129,7 +129,7 @@ def test_bad_filenames(filename: str) -> None:
 def test_versions_parse_or_refuse(text: str) -> None:
     try:
         version = parse_version(text)
-    except DomainError as err:
+    except Invalid as err:
         assert "PEP 440" in str(err)
     else:
         assert Version(str(version)) == version
@@ -139,9 +139,9 @@ def test_metadata_agreement() -> None:
     meta = read_core_metadata(b"Metadata-Version: 2.4\nName: Foo.Bar\nVersion: 1.0\n")
     dist = parse_filename("foo_bar-1.0-py3-none-any.whl")
     check_agreement(dist, meta, "foo-bar", "1.0.0")
-    with pytest.raises(DomainError, match="form says version"):
+    with pytest.raises(Invalid, match="form says version"):
         check_agreement(dist, meta, None, "1.1")
-    with pytest.raises(DomainError, match="metadata says"):
+    with pytest.raises(Invalid, match="metadata says"):
         check_agreement(parse_filename("foo_bar-2.0-py3-none-any.whl"), meta, None, None)
 
 
@@ -194,9 +194,9 @@ def test_role_and_scope_parsing() -> None:
     assert Scope.parse("packaging:write") is Scope.WRITE
     assert Scope.parse("read") is Scope.READ
     for bad in ("none", "admin", ""):
-        with pytest.raises(DomainError):
+        with pytest.raises(Invalid):
             Role.parse(bad)
-    with pytest.raises(DomainError):
+    with pytest.raises(Invalid):
         Scope.parse("packaging:everything")
 
 

@@ -11,7 +11,7 @@ from quiver.api.input_guard import json_refusal, query_refusal, refusal
 from quiver.api.ranges import Unsatisfiable, byte_ranges
 from quiver.domain.continuation import MAX_NUMBER, Position, read_token
 from quiver.domain.distributions import FILENAME_MAX_BYTES, parse_filename
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_token_numbers_are_64_bit() -> None:
         MAX_NUMBER
     )
     for feed_id, seq in ((1, MAX_NUMBER + 1), (MAX_NUMBER + 1, 1), (1, 10**80)):
-        with pytest.raises(DomainError, match="malformed"):
+        with pytest.raises(Invalid, match="malformed"):
             read_token(Position("changes", feed_id, seq).token(), "changes", 1, "a/b")
 
 
@@ -88,8 +88,8 @@ def test_filename_bytes_and_ascii() -> None:
     stem, tags = "pkg-1.0-1", "-py3-none-any.whl"
     longest = stem + "a" * (FILENAME_MAX_BYTES - len(stem) - len(tags)) + tags
     assert parse_filename(longest).name == "pkg"
-    with pytest.raises(DomainError, match=f"{FILENAME_MAX_BYTES} bytes"):
+    with pytest.raises(Invalid, match=f"{FILENAME_MAX_BYTES} bytes"):
         parse_filename(longest.replace("-1a", "-1aa"))
     for odd in ("pkg-1.0-py3-none-linux_é.whl", "pkg-1.0-1é-py3-none-any.whl", "pkgé-1.0.tar.gz"):
-        with pytest.raises(DomainError, match="ASCII"):
+        with pytest.raises(Invalid, match="ASCII"):
             parse_filename(odd)

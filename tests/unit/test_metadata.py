@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.metadata import MAX_WARNINGS, read_core_metadata
 
 
@@ -82,7 +82,7 @@ def test_unparseable_fields_are_left_out_of_what_installers_see() -> None:
     ],
 )
 def test_what_installers_need_refuses(raw: bytes, words: str) -> None:
-    with pytest.raises(DomainError, match=words):
+    with pytest.raises(Invalid, match=words):
         read_core_metadata(raw)
 
 
@@ -99,7 +99,7 @@ def test_warnings_are_bounded() -> None:
 def test_any_bytes_are_read_or_refused_with_a_sentence(raw: bytes) -> None:
     try:
         meta = read_core_metadata(b"Metadata-Version: 2.1\nName: x\nVersion: 1\n" + raw)
-    except DomainError as err:
+    except Invalid as err:
         assert str(err).endswith(".")
     else:
         assert len(meta.warnings) <= MAX_WARNINGS + 1

@@ -22,16 +22,16 @@ from quiver.blobs import open_blob_store
 from quiver.db.engine import make_engine, make_session_factory
 from quiver.db.migrate import upgrade
 from quiver.privatefs import private_dirs
-from quiver.services.accounts.service import bootstrap_admin, flush_token_usage
 from quiver.services.caches import AccessCache, PageCache
 from quiver.services.coherence import keep_coherent
 from quiver.services.context import Context
+from quiver.services.index.downloads import flush_downloads
 from quiver.services.jobs.scheduler import schedule_forever
 from quiver.services.maintenance.datadir import prepare_data_dir
 from quiver.services.maintenance.tmpfiles import sweep_at_start
-from quiver.services.packages.downloads import flush_downloads
 from quiver.services.upstreams.cache import UpstreamCache
 from quiver.services.upstreams.client import UpstreamClient
+from quiver.services.users.service import bootstrap_admin, flush_token_usage
 from quiver.settings import Settings
 
 log = logging.getLogger("quiver")
@@ -41,11 +41,14 @@ FLUSH_SECONDS = 5.0
 async def _last_flush(ctx: Context) -> None:
     """Write buffered token use and download counts; a failure (a full disk) is only logged:
     the counts are lost, and the shutdown still closes everything else."""
-    for flush in (flush_token_usage, flush_downloads):
-        try:
-            await flush(ctx)
-        except Exception:
-            log.exception("could not write %s at shutdown", flush.__name__)
+    try:
+        await flush_token_usage(ctx)
+    except Exception:
+        log.exception("could not write token usage at shutdown")
+    try:
+        await flush_downloads(ctx.sessions, ctx.downloads)
+    except Exception:
+        log.exception("could not write download counts at shutdown")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -99,16 +102,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routes(app: FastAPI) -> None:
-    from quiver.api import simple, upload
+    from quiver.api import index, publish
     from quiver.api.rest import router as rest_router
-    from quiver.api.ui import device
+    from quiver.api.ui import login
 
     app.include_router(rest_router)
-    app.include_router(device.router)
+    app.include_router(login.router)
     # Feed surfaces exist for org-scoped and project-scoped feeds alike.
     for prefix in ("/{org}", "/{org}/{project}"):
-        app.include_router(upload.router, prefix=prefix)
-        app.include_router(simple.router, prefix=prefix)
+        app.include_router(publish.router, prefix=prefix)
+        app.include_router(index.router, prefix=prefix)
 
 
 def upstream_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -174,6 +177,6 @@ async def _flush_forever(ctx: Context) -> None:
         except Exception:
             log.exception("could not record token usage")
         try:
-            await flush_downloads(ctx)
+            await flush_downloads(ctx.sessions, ctx.downloads)
         except Exception:
             log.exception("could not record download counts")

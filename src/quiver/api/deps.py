@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from quiver.services.access import FeedRef, Principal, authenticate
+from quiver.domain.errors import NotFound, Unauthenticated
+from quiver.services.access import authenticate
 from quiver.services.context import Context
-from quiver.services.errors import NotFound, Unauthenticated
+from quiver.services.records import FeedRef, Principal
 
 
 def get_context(request: Request) -> Context:

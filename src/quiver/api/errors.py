@@ -12,15 +12,49 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quiver.api.reason import REASON_HEADER, safe_reason
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    QuiverError,
+    StorageFull,
+    TooLarge,
+    TooManyRequests,
+    Unauthenticated,
+    UpstreamError,
+)
 from quiver.services.diskfull import MESSAGE as DISK_FULL
 from quiver.services.diskfull import is_disk_full
-from quiver.services.errors import Gone, ServiceError, TooManyRequests
 
 log = logging.getLogger("quiver.api")
 REALM = 'Basic realm="Quiver", charset="UTF-8"'
 # Line breaks and other controls, and lone surrogates (which JSON cannot encode as UTF-8)
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+#: The one place an error becomes a status; a subclass takes its nearest listed base's.
+STATUSES: dict[type[QuiverError], int] = {
+    Invalid: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    TooLarge: 413,
+    TooManyRequests: 429,
+    UpstreamError: 502,
+    StorageFull: 507,
+}
+
+
+def status_of(err: QuiverError) -> int:
+    """The HTTP status for ``err``: its class's entry in ``STATUSES``, else its nearest base's."""
+    for kind in type(err).__mro__:
+        if kind in STATUSES:
+            return STATUSES[kind]
+    return 400
 
 
 def one_line(message: str) -> str:
@@ -52,18 +86,15 @@ def _wants_reason(request: Request) -> bool:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ServiceError)
-    async def service_error(request: Request, err: ServiceError) -> JSONResponse:
+    @app.exception_handler(QuiverError)
+    async def quiver_error(request: Request, err: QuiverError) -> JSONResponse:
         # 410 (a feed in the recycle bin): pip shows only the status line's reason.
-        reason = err.status == Gone.status or _wants_reason(request)
-        response = error_response(err.status, str(err), reason=reason, details=err.details)
+        reason = isinstance(err, Gone) or _wants_reason(request)
+        status = status_of(err)
+        response = error_response(status, str(err), reason=reason, details=err.details)
         if isinstance(err, TooManyRequests):
             response.headers["Retry-After"] = str(err.retry_after)
         return response
-
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, err: DomainError) -> JSONResponse:
-        return error_response(400, str(err), reason=_wants_reason(request))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, err: RequestValidationError) -> JSONResponse:

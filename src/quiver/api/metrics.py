@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 from quiver import __version__
 from quiver.api.errors import error_response
 from quiver.services.jobs.stats import JOBS
-from quiver.services.upstreams import saving
+from quiver.services.upstreams import save as saving
 
 if TYPE_CHECKING:
     from starlette.datastructures import State

@@ -23,8 +23,8 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
 
 from quiver.api.header_params import parse_header_params
-from quiver.services.errors import Invalid
-from quiver.services.packages.staging import StagedFile, Stager
+from quiver.domain.errors import Invalid
+from quiver.services.publish.staging import StagedFile, Stager
 
 FLUSH_BYTES = 1024 * 1024
 MAX_PARTS = 4096

@@ -16,7 +16,7 @@ import httpx
 
 from quiver import __version__
 from quiver.cli.credentials import load_credentials
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.names import split_feed_ref
 from quiver_keyring import store
 
@@ -124,7 +124,7 @@ def split_ref(ref: str) -> tuple[str, str]:
     """``(scope path, feed name)`` of ``ORG/FEED`` or ``ORG/PROJECT/FEED``; no views."""
     try:
         org, project, feed, view = split_feed_ref(ref)
-    except DomainError as err:
+    except Invalid as err:
         raise ConfigError(str(err)) from None
     if view is not None:
         raise ConfigError(f"Name the feed without '@{view}': views are not managed here.")

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from quiver.cli.client import Client, ConfigError, path, resolve_credentials, scope_path
 from quiver.cli.connections import embed_credentials
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.names import split_feed_ref
 from quiver.domain.snippets import index_url, upload_url
 
@@ -55,7 +55,7 @@ def check_feeds(refs: Sequence[str], server: str | None, token: str | None) -> S
     for ref in refs:
         try:
             parsed.append(split_feed_ref(ref))
-        except DomainError as err:
+        except Invalid as err:
             raise ConfigError(str(err)) from None
     if not parsed:
         return Signed(None, DEFAULT_USERNAME, None, [])

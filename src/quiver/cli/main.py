@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from quiver.cli import server
 from quiver.cli.commands import (
-    admin,
     authenticate,
     changes,
     connect,
     feed_recycle,
     feeds,
     login,
+    maintenance,
     orgs,
     packages,
     permissions,
@@ -24,6 +23,7 @@ from quiver.cli.commands import (
     users,
     views,
 )
+from quiver.cli.commands import serve as server
 
 app = typer.Typer(
     name="quiver",
@@ -41,7 +41,7 @@ feed_recycle.register(app)
 recycle.register(app)
 retention.register(app)
 changes.register(app)
-admin.register(app)
+maintenance.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

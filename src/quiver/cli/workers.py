@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 
     from quiver.settings import Settings
 
-MAX_WORKERS = 64
 WORKER_APP = "quiver.cli.workers:worker_app"
 
 
 def checked_workers(workers: int) -> int:
     """``workers`` if it is 1-64; otherwise a one-line error and exit status 2."""
+    from quiver.settings import MAX_WORKERS
+
     if not 1 <= workers <= MAX_WORKERS:
         message = f"error: --workers must be between 1 and {MAX_WORKERS}, not {workers}."
         typer.echo(message, err=True)
@@ -59,9 +60,9 @@ def worker_app() -> FastAPI:
     from quiver.api.app import create_app
     from quiver.api.reason import install_uvicorn_reason_phrases
     from quiver.cli import serverlog
-    from quiver.cli.server import load_settings
+    from quiver.cli.commands._common import server_settings
 
-    settings = load_settings({})
+    settings = server_settings({})
     install_uvicorn_reason_phrases()
     h11_protocol.configure(settings.header_timeout_seconds)
     serverlog.configure(settings.log_level, settings.log_format)

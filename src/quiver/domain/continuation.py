@@ -12,7 +12,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 #: The format tag; a token with another tag is refused.
 FORMAT_TAG = "q1"
@@ -40,7 +40,7 @@ class Position:
 def read_token(token: str, log: str, feed_id: int, feed_ref: str) -> Position:
     """The position ``token`` holds, if it is a token of ``log`` for this feed.
 
-    DomainError (400) for anything else: malformed (numbers past ``MAX_NUMBER``
+    Invalid (400) for anything else: malformed (numbers past ``MAX_NUMBER``
     included), another format, another log or another feed.
     """
     what = "the change feed" if log == "changes" else "the audit log"
@@ -50,13 +50,13 @@ def read_token(token: str, log: str, feed_id: int, feed_ref: str) -> Position:
     )
     fields = _fields(token)
     if fields is None:
-        raise DomainError(
+        raise Invalid(
             "The continuation token is malformed: pass the continuationToken a page returned, "
             "unchanged."
         )
     tag, token_log, token_feed, seq = fields
     if tag != FORMAT_TAG or token_log != log or token_feed != feed_id:
-        raise DomainError(foreign)
+        raise Invalid(foreign)
     return Position(log, feed_id, seq)
 
 

@@ -1,7 +1,7 @@
 """Distribution filenames, and the rule that filename, core metadata and form agree.
 
 Everything here works on strings; reading archives is the services' job
-(``quiver.services.packages.archives``); reading core metadata is
+(``quiver.services.publish.archives``); reading core metadata is
 ``quiver.domain.metadata``.
 """
 
@@ -21,7 +21,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.metadata import CoreMetadata
 
 Kind = Literal["bdist_wheel", "sdist"]
@@ -46,7 +46,7 @@ class DistFilename:
 
 
 def parse_filename(filename: str) -> DistFilename:
-    """Parse a wheel or sdist filename; DomainError with the reason for anything else.
+    """Parse a wheel or sdist filename; Invalid with the reason for anything else.
 
     Refused besides what the wheel and sdist specifications refuse: more than
     ``FILENAME_MAX_BYTES`` bytes of UTF-8, anything that could be a path, whitespace,
@@ -54,17 +54,17 @@ def parse_filename(filename: str) -> DistFilename:
     wheel tags all are; a build tag's free text must be too).
     """
     if not filename or len(filename.encode("utf-8", "surrogatepass")) > FILENAME_MAX_BYTES:
-        raise DomainError(
+        raise Invalid(
             f"Filename must be 1-{FILENAME_MAX_BYTES} bytes long (UTF-8): a longer one "
             "would not fit the storage's path limits."
         )
     if "/" in filename or "\\" in filename or ".." in filename or filename.startswith("."):
-        raise DomainError(f"Invalid filename {filename!r}: it must not contain a path.")
+        raise Invalid(f"Invalid filename {filename!r}: it must not contain a path.")
     if any(not ch.isprintable() or ch.isspace() for ch in filename):
-        raise DomainError(f"Invalid filename {filename!r}: no whitespace or control characters.")
+        raise Invalid(f"Invalid filename {filename!r}: no whitespace or control characters.")
     if not filename.isascii():
         odd = next(ch for ch in filename if not ch.isascii())
-        raise DomainError(
+        raise Invalid(
             f"Invalid filename {filename!r}: it must be ASCII, as names, versions and "
             f"wheel tags are ({odd!r} is not)."
         )
@@ -76,19 +76,19 @@ def parse_filename(filename: str) -> DistFilename:
             name, version = parse_sdist_filename(filename)
             return DistFilename(filename, "sdist", name, version)
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as err:
-        raise DomainError(f"Invalid distribution filename {filename!r}: {err}") from None
-    raise DomainError(
+        raise Invalid(f"Invalid distribution filename {filename!r}: {err}") from None
+    raise Invalid(
         f"Invalid distribution filename {filename!r}: only wheels (.whl) and "
         "sdists (.tar.gz, .zip) are accepted."
     )
 
 
 def parse_version(text: str) -> Version:
-    """A PEP 440 version, or a DomainError naming the bad text."""
+    """A PEP 440 version, or a Invalid naming the bad text."""
     try:
         return Version(text)
     except InvalidVersion:
-        raise DomainError(f"Invalid version {text!r}: it is not a PEP 440 version.") from None
+        raise Invalid(f"Invalid version {text!r}: it is not a PEP 440 version.") from None
 
 
 def check_agreement(
@@ -97,20 +97,20 @@ def check_agreement(
     """The filename, the core metadata and the upload form must name one release."""
     meta_name = canonicalize_name(metadata.name)
     if meta_name != dist.name:
-        raise DomainError(
+        raise Invalid(
             f"Filename says package {dist.name!r} but the metadata says {metadata.name!r}."
         )
     if metadata.version != dist.version:
-        raise DomainError(
+        raise Invalid(
             f"Filename says version {dist.version} but the metadata says {metadata.version}."
         )
     if form_name is not None and canonicalize_name(form_name) != meta_name:
-        raise DomainError(
+        raise Invalid(
             f"The upload form names package {form_name!r} but the file is {metadata.name!r}."
         )
     if form_version is not None:
         version = parse_version(form_version)
         if canonicalize_version(version) != canonicalize_version(metadata.version):
-            raise DomainError(
+            raise Invalid(
                 f"The upload form says version {form_version} but the file is {metadata.version}."
             )

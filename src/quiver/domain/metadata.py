@@ -36,7 +36,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 # What packaging validates against; 2.0 was never a standard version but bdist_wheel wrote it.
 KNOWN_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
@@ -68,7 +68,7 @@ class CoreMetadata:
 
 
 def read_core_metadata(raw: bytes) -> CoreMetadata:
-    """Read core metadata leniently; DomainError only for what no installer could use.
+    """Read core metadata leniently; Invalid only for what no installer could use.
 
     Refused: no ``Name`` or ``Version`` (or either unreadable), a version that is not
     PEP 440, a Metadata-Version that is not MAJOR.MINOR, or of a major version other than
@@ -116,11 +116,11 @@ def _required(fields: RawMetadata, unparsed: dict[str, list[str]], key: str, lab
     if isinstance(value, str) and value.strip():
         return value.strip()
     if key in unparsed:
-        raise DomainError(
+        raise Invalid(
             f"Invalid metadata: {label} cannot be read (it is repeated or not UTF-8), "
             "and installers need it."
         )
-    raise DomainError(f"Invalid metadata: {label} is missing, and installers need it.")
+    raise Invalid(f"Invalid metadata: {label} is missing, and installers need it.")
 
 
 def _storable_summary(summary: str | None, warnings: _Warnings) -> str | None:
@@ -138,7 +138,7 @@ def _parsed_version(text: str) -> Version:
     try:
         return Version(text)
     except InvalidVersion:
-        raise DomainError(
+        raise Invalid(
             f"Invalid metadata: Version {text!r} is not a PEP 440 version, "
             "so installers cannot order or compare it."
         ) from None
@@ -153,12 +153,10 @@ def _validation_version(declared: str | None, warnings: _Warnings) -> str:
     if declared in KNOWN_VERSIONS:
         return declared
     if not _VERSION_SHAPE.fullmatch(declared):
-        raise DomainError(
-            f"Invalid Metadata-Version {declared!r}: it must be MAJOR.MINOR, like 2.1."
-        )
+        raise Invalid(f"Invalid Metadata-Version {declared!r}: it must be MAJOR.MINOR, like 2.1.")
     major, _, minor = declared.partition(".")
     if major not in ("1", "2"):
-        raise DomainError(
+        raise Invalid(
             f"Unsupported Metadata-Version {declared!r}: installers must refuse a major "
             "version they do not know."
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 FEED_NAME_MAX = 64
 DESCRIPTION_MAX = 255
@@ -18,22 +18,22 @@ _SLUG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$")
 
 
 def validate_feed_name(name: str) -> str:
-    """Return ``name`` if it is a valid feed (or view) name, else raise DomainError."""
+    """Return ``name`` if it is a valid feed (or view) name, else raise Invalid."""
     if not name:
-        raise DomainError("Feed name must not be empty.")
+        raise Invalid("Feed name must not be empty.")
     if len(name) > FEED_NAME_MAX:
-        raise DomainError(f"Feed name must be at most {FEED_NAME_MAX} characters.")
+        raise Invalid(f"Feed name must be at most {FEED_NAME_MAX} characters.")
     if any(ch.isspace() for ch in name):
-        raise DomainError("Feed name must not contain whitespace.")
+        raise Invalid("Feed name must not contain whitespace.")
     if name[0] in "_.":
-        raise DomainError("Feed name must not start with '_' or '.'.")
+        raise Invalid("Feed name must not start with '_' or '.'.")
     if name.endswith("."):
-        raise DomainError("Feed name must not end with '.'.")
+        raise Invalid("Feed name must not end with '.'.")
     banned = sorted({ch for ch in name if ch in FEED_BANNED})
     if banned:
-        raise DomainError(f"Feed name must not contain {' '.join(banned)}.")
+        raise Invalid(f"Feed name must not contain {' '.join(banned)}.")
     if any(not ch.isprintable() for ch in name):
-        raise DomainError("Feed name must not contain control characters.")
+        raise Invalid("Feed name must not contain control characters.")
     return name
 
 
@@ -44,7 +44,7 @@ def validate_slug(kind: str, name: str) -> str:
     letter or digit and not ending with ``.``.
     """
     if not _SLUG.match(name):
-        raise DomainError(
+        raise Invalid(
             f"{kind} name must be 1-64 letters, digits, '.', '_' or '-', "
             "start with a letter or digit and not end with '.'."
         )
@@ -54,7 +54,7 @@ def validate_slug(kind: str, name: str) -> str:
 def validate_description(text: str | None) -> str | None:
     """Feed descriptions are at most 255 characters."""
     if text is not None and len(text) > DESCRIPTION_MAX:
-        raise DomainError(f"Description must be at most {DESCRIPTION_MAX} characters.")
+        raise Invalid(f"Description must be at most {DESCRIPTION_MAX} characters.")
     return text
 
 
@@ -72,7 +72,7 @@ def split_feed_ref(text: str) -> tuple[str, str | None, str, str | None]:
     base, _, view = text.strip().partition("@")
     parts = base.split("/")
     if len(parts) not in (2, 3) or not all(parts) or (view == "" and "@" in text):
-        raise DomainError(
+        raise Invalid(
             f"Invalid feed reference {text!r}: use ORG/FEED or ORG/PROJECT/FEED (optionally @VIEW)."
         )
     if len(parts) == 2:

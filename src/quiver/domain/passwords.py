@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 
 
 def check_password(password: str) -> str:
-    """Return ``password`` if it may be set, else raise DomainError (never repeating it)."""
+    """Return ``password`` if it may be set, else raise Invalid (never repeating it)."""
     if len(password) < PASSWORD_MIN:
-        raise DomainError(f"The password must be at least {PASSWORD_MIN} characters.")
+        raise Invalid(f"The password must be at least {PASSWORD_MIN} characters.")
     if len(password) > PASSWORD_MAX:
-        raise DomainError(f"The password must be at most {PASSWORD_MAX} characters.")
+        raise Invalid(f"The password must be at most {PASSWORD_MAX} characters.")
     if not password.strip():
-        raise DomainError("The password must not be only whitespace.")
+        raise Invalid("The password must not be only whitespace.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in password):
-        raise DomainError("The password must not contain control characters.")
+        raise Invalid("The password must not contain control characters.")
     return password

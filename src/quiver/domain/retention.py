@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from packaging.version import InvalidVersion, Version
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 #: Upper bounds, so a typo cannot overflow the columns.
 MAX_VERSIONS_LIMIT = 100_000
@@ -45,14 +45,14 @@ class Policy:
 
 
 def check_policy(policy: Policy) -> Policy:
-    """``policy`` if each condition is a whole number in range; DomainError (400) if not."""
+    """``policy`` if each condition is a whole number in range; Invalid (400) if not."""
     if policy.max_versions is not None and not 1 <= policy.max_versions <= MAX_VERSIONS_LIMIT:
-        raise DomainError(
+        raise Invalid(
             f"max_versions must be between 1 and {MAX_VERSIONS_LIMIT} "
             f"(or null for no limit), not {policy.max_versions}."
         )
     if policy.days is not None and not 1 <= policy.days <= MAX_DAYS_LIMIT:
-        raise DomainError(
+        raise Invalid(
             f"days must be between 1 and {MAX_DAYS_LIMIT} "
             f"(or null for no limit), not {policy.days}."
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 
 class Role(enum.IntEnum):
@@ -27,9 +27,7 @@ class Role(enum.IntEnum):
         except KeyError:
             role = cls.NONE
         if role is cls.NONE:
-            raise DomainError(
-                f"Unknown role {text!r}: use reader, collaborator, contributor or owner."
-            )
+            raise Invalid(f"Unknown role {text!r}: use reader, collaborator, contributor or owner.")
         return role
 
 
@@ -50,7 +48,7 @@ class Scope(enum.IntEnum):
         try:
             return cls[value.upper()]
         except KeyError:
-            raise DomainError(
+            raise Invalid(
                 f"Unknown scope {text!r}: use packaging:read, packaging:write or packaging:manage."
             ) from None
 
@@ -77,7 +75,7 @@ class Visibility(enum.StrEnum):
         try:
             return cls(text.strip().lower())
         except ValueError:
-            raise DomainError(
+            raise Invalid(
                 f"Unknown visibility {text!r}: use private, organization or public."
             ) from None
 

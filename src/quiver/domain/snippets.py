@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 
 TOOLS = ("pip", "twine", "uv", "poetry", "pdm", "requirements")
 DEFAULT_TOOL = "pip"
@@ -97,11 +97,11 @@ def connect_snippets(
 ) -> Connection:
     """The snippets for ``tool`` (one of :data:`TOOLS`, case-insensitive).
 
-    Raises DomainError for an unknown tool.
+    Raises Invalid for an unknown tool.
     """
     chosen = tool.strip().lower()
     if chosen not in TOOLS:
-        raise DomainError(f"Unknown tool {tool!r}: use one of {', '.join(TOOLS)}.")
+        raise Invalid(f"Unknown tool {tool!r}: use one of {', '.join(TOOLS)}.")
     ref = "/".join(part for part in (org, project, feed) if part) + (f"@{view}" if view else "")
     index = index_url(server, org, project, feed, view)
     upload = upload_url(server, org, project, feed)

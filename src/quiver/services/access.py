@@ -6,107 +6,35 @@ The read path calls these on every request, so each answer is cached in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.db.base import utcnow
+from quiver.domain.errors import Forbidden, Gone, NotFound, Unauthenticated
 from quiver.domain.feed_bin import gone_message
 from quiver.domain.roles import SCOPE_CEILING, Role, Scope, Visibility, effective_role
 from quiver.domain.tokens import looks_like_token, token_digest
-from quiver.services.accounts.models import Token
 from quiver.services.context import Context
-from quiver.services.errors import Forbidden, Gone, NotFound, Unauthenticated
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, OrgMember, Project
+from quiver.services.records import ANONYMOUS, FeedInfo, FeedRef, Principal
+from quiver.services.users.models import Token
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The caller: a user acting through a token, or anonymous (``user_id`` None)."""
-
-    user_id: int | None
-    username: str | None = None
-    is_admin: bool = False
-    scope: Scope | None = None
-    token_id: int | None = None
-    feed_ids: frozenset[int] | None = None
-    expires_at: datetime | None = None
-    # the client's address for this request (audit log); set by the API layer
-    address: str | None = None
-
-    @property
-    def authenticated(self) -> bool:
-        return self.user_id is not None
-
-    def require_user(self) -> int:
-        if self.user_id is None:
-            raise Unauthenticated("Authentication required: send a personal access token.")
-        return self.user_id
-
-    def require_scope(self, scope: Scope) -> None:
-        if self.scope is not None and self.scope < scope:
-            raise Forbidden(f"This token's scope does not allow this: {scope.label} is needed.")
-
-
-ANONYMOUS = Principal(user_id=None)
-
-
-@dataclass(frozen=True)
-class FeedRef:
-    """A feed as a URL names it: ``org[/project]/feed[@view]``."""
-
-    org: str
-    project: str | None
-    feed: str
-    view: str | None = None
-
-    @property
-    def path_key(self) -> str:
-        parts = [self.org, self.project, self.feed] if self.project else [self.org, self.feed]
-        return "/".join(parts).casefold()
-
-    def __str__(self) -> str:
-        base = "/".join(p for p in (self.org, self.project, self.feed) if p)
-        return f"{base}@{self.view}" if self.view else base
-
-
-@dataclass(frozen=True)
-class FeedInfo:
-    """What the read path needs of a feed."""
-
-    id: int
-    org_id: int
-    org: str
-    project: str | None
-    name: str
-    visibility: Visibility
-    serial: int
-    readers_can_save: bool = False
-    # set while the feed is in the recycle bin: every read and write is refused
-    deleted_at: datetime | None = None
-    deleted_by: str | None = None
-
-    @property
-    def ref(self) -> str:
-        return "/".join(p for p in (self.org, self.project, self.name) if p)
-
-    @classmethod
-    def of(cls, feed: Feed, org: str, project: str | None) -> FeedInfo:
-        return cls(
-            id=feed.id,
-            org_id=feed.org_id,
-            org=org,
-            project=project,
-            name=feed.name,
-            visibility=Visibility(feed.visibility),
-            serial=feed.serial,
-            readers_can_save=feed.readers_can_save,
-            deleted_at=feed.deleted_at,
-            deleted_by=feed.deleted_by,
-        )
+def feed_info(feed: Feed, org: str, project: str | None) -> FeedInfo:
+    """The read path's frozen record of a feed row."""
+    return FeedInfo(
+        id=feed.id,
+        org_id=feed.org_id,
+        org=org,
+        project=project,
+        name=feed.name,
+        visibility=Visibility(feed.visibility),
+        serial=feed.serial,
+        readers_can_save=feed.readers_can_save,
+        deleted_at=feed.deleted_at,
+        deleted_by=feed.deleted_by,
+    )
 
 
 async def authenticate(ctx: Context, secret: str | None) -> Principal:
@@ -177,7 +105,7 @@ async def _load_feed(session: AsyncSession, path_key: str) -> FeedInfo | None:
     if row is None:
         return None
     feed, org, project = row
-    return FeedInfo.of(feed, org, project)
+    return feed_info(feed, org, project)
 
 
 async def role_on(ctx: Context, principal: Principal, feed: FeedInfo) -> Role:

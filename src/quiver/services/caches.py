@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from quiver.services.access import FeedInfo, Principal
-    from quiver.services.upstreams.reading import UpstreamInfo
-    from quiver.services.views.access import ViewInfo
+    from quiver.services.records import FeedInfo, Principal, UpstreamInfo, ViewInfo
 
 V = TypeVar("V")
 

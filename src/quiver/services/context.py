@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from quiver.blobs import BlobStore
 from quiver.db.engine import SessionFactory
 from quiver.services.caches import LRU, AccessCache, PageCache
-from quiver.services.packages.downloads import DownloadBuffer
+from quiver.services.index.downloads import DownloadBuffer
 from quiver.services.upstreams.cache import UpstreamCache
 from quiver.services.upstreams.client import UpstreamClient
 from quiver.settings import Settings
 
 if TYPE_CHECKING:
-    from quiver.services.packages.index import LocalPackage
+    from quiver.services.records import LocalPackage
 
 
 @dataclass

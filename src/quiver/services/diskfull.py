@@ -4,7 +4,7 @@ A full data volume shows up as ``OSError`` ENOSPC/EDQUOT from the filesystem, as
 ``database or disk is full`` (SQLITE_FULL), or as PostgreSQL's ``disk_full`` (SQLSTATE
 53100), possibly wrapped by SQLAlchemy. The API answers all of them with 507 and a
 sentence instead of a 500 (api/errors.py); readiness reports not-ready while the data
-volume has less free space than ``QUIVER_MIN_FREE_BYTES`` (services/readiness.py).
+volume has less free space than ``QUIVER_MIN_FREE_BYTES`` (services/health/service.py).
 """
 
 from __future__ import annotations

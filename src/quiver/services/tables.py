@@ -1,14 +1,14 @@
 """Every table, imported so ``Base.metadata`` is complete (Alembic, checks)."""
 
 from quiver.db.base import Base
-from quiver.services.accounts.models import Token, TokenFeed, User
-from quiver.services.devicelogin.models import DeviceCode
-from quiver.services.events.models import FeedEvent
+from quiver.services.changes.models import FeedEvent
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.jobs.models import JobLease
+from quiver.services.login.models import DeviceCode
 from quiver.services.orgs.models import Organization, OrgMember, Project
 from quiver.services.packages.models import BlobClaim, File, FilenameRecord, Package, Version
 from quiver.services.upstreams.models import Upstream
+from quiver.services.users.models import Token, TokenFeed, User
 from quiver.services.views.models import FeedView, ViewVersion
 
 __all__ = [

@@ -3,13 +3,13 @@
 from fastapi import APIRouter
 
 from quiver.api.rest import (
-    auth,
     batch,
     changes,
     connect,
     feed_recycle,
     feeds,
     health,
+    login,
     orgs,
     packages,
     recycle,
@@ -23,7 +23,7 @@ from quiver.api.rest import (
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(users.router)
-router.include_router(auth.router)
+router.include_router(login.router)
 router.include_router(tokens.router)
 router.include_router(orgs.router)
 router.include_router(feeds.mounted())

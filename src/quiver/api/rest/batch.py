@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from quiver.api.deps import ContextDep, PrincipalDep
+from quiver.api.errors import status_of
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
 from quiver.api.rest.schemas import ERRORS, Request
 from quiver.services.packages import batch
@@ -74,8 +75,8 @@ async def run_batch(
                 name=result.name,
                 version=result.version,
                 ok=result.ok,
-                status=result.status,
-                message=result.message,
+                status=200 if result.error is None else status_of(result.error),
+                message=None if result.error is None else str(result.error),
             )
             for result in results
         ]

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
 from quiver.api.rest.schemas import ERRORS
-from quiver.services.events import reading
-from quiver.services.events.reading import AuditEntry, Change
+from quiver.services.changes import queries as reading
+from quiver.services.changes.queries import AuditEntry, Change
 
 router = APIRouter(tags=["changes"], responses=ERRORS)
 

@@ -14,12 +14,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from quiver.api.deps import ContextDep, FeedRefDep, PrincipalDep
+from quiver.api.index import readable_feed
 from quiver.api.rest.feeds import FEEDS, base_url
 from quiver.api.rest.schemas import ERRORS
-from quiver.api.simple import readable_feed
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.snippets import DEFAULT_TOOL, TOOLS, connect_snippets
-from quiver.services.errors import Invalid
 
 router = APIRouter(tags=["feeds"], responses=ERRORS)
 
@@ -53,7 +52,7 @@ async def connect(
         found = connect_snippets(
             base_url(request), info.org, info.project, info.name, ref.view, tool
         )
-    except DomainError as err:
+    except Invalid as err:
         raise Invalid(str(err)) from None
     return ConnectOut(
         tool=found.tool,

@@ -20,9 +20,9 @@ from pydantic import Field
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, feed_out, mount, scope_of
 from quiver.api.rest.schemas import CONFLICT, ERRORS, FeedOut
-from quiver.services.feeds import recycle
 from quiver.services.feeds import service as feeds
-from quiver.services.feeds.recycle import BinnedFeed
+from quiver.services.recycle import feeds as recycle
+from quiver.services.recycle.feeds import BinnedFeed
 
 router = APIRouter(tags=["recycle bin"], responses=ERRORS)
 FEED_RECYCLE_BIN = "/_apis/packaging/feed-recycle-bin"

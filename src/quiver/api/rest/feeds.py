@@ -22,11 +22,11 @@ from quiver.api.rest.schemas import (
     PermissionPut,
     UpstreamCreate,
 )
+from quiver.domain.errors import Invalid
 from quiver.domain.roles import Role, Visibility
-from quiver.services.access import FeedRef
-from quiver.services.errors import Invalid
 from quiver.services.feeds import service as feeds
 from quiver.services.feeds.service import FeedDetails
+from quiver.services.records import FeedRef
 from quiver.services.upstreams import service as upstreams
 from quiver.services.upstreams.specs import UpstreamSpec
 

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from quiver import __version__
 from quiver.api.deps import ContextDep
-from quiver.services.readiness import readiness
+from quiver.services.health.service import readiness
 
 router = APIRouter(tags=["health"])
 

@@ -19,12 +19,12 @@ from quiver.api.rest.schemas import (
     VersionOut,
     YankPost,
 )
-from quiver.services.access import FeedRef, Principal
+from quiver.domain.errors import NotFound
 from quiver.services.context import Context
-from quiver.services.errors import NotFound
-from quiver.services.packages import versions as packages
-from quiver.services.packages import yanking
-from quiver.services.packages.versions import VersionEntry
+from quiver.services.packages import queries as packages
+from quiver.services.packages import yank as yanking
+from quiver.services.packages.queries import VersionEntry
+from quiver.services.records import FeedRef, Principal
 from quiver.services.upstreams import service as upstreams
 
 router = APIRouter(tags=["packages"], responses=ERRORS)

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
 from quiver.api.rest.schemas import CONFLICT, ERRORS
-from quiver.services.packages import recycle
-from quiver.services.packages.recycle import RecycledVersion
+from quiver.services.recycle import versions as recycle
+from quiver.services.recycle.versions import RecycledVersion
 
 router = APIRouter(tags=["recycle bin"], responses=ERRORS)
 VERSION = FEEDS + "/{feed}/packages/{name}/versions/{version}"

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.names import split_feed_ref
-from quiver.services.access import FeedRef
+from quiver.services.records import FeedRef
 
 
 class Request(BaseModel):
@@ -103,7 +103,7 @@ class TokenCreate(Request):
         for text in self.feeds:
             org, project, feed, view = split_feed_ref(text)
             if view is not None:
-                raise DomainError(f"A token is limited to feeds, not views: {text!r}.")
+                raise Invalid(f"A token is limited to feeds, not views: {text!r}.")
             refs.append(FeedRef(org, project, feed))
         return refs
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Response
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.schemas import ERRORS, NewTokenOut, TokenCreate, TokenOut
 from quiver.domain.roles import Scope
-from quiver.services.accounts import service as accounts
-from quiver.services.accounts.models import Token
 from quiver.services.context import Context
 from quiver.services.feeds.service import feed_refs
+from quiver.services.users import service as accounts
+from quiver.services.users.models import Token
 
 router = APIRouter(prefix="/_apis/tokens", tags=["tokens"], responses=ERRORS)
 

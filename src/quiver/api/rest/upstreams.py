@@ -10,8 +10,8 @@ from fastapi import APIRouter, Response
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount, spec_of
 from quiver.api.rest.schemas import CONFLICT, ERRORS, UpstreamCreate, UpstreamMove, UpstreamOut
+from quiver.services.records import UpstreamInfo
 from quiver.services.upstreams import service as upstreams
-from quiver.services.upstreams.reading import UpstreamInfo
 
 router = APIRouter(tags=["upstream sources"], responses=ERRORS)
 UPSTREAMS = FEEDS + "/{feed}/upstreams"

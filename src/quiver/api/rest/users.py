@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.schemas import CONFLICT, ERRORS, MeOut, PasswordPut, UserCreate, UserOut
-from quiver.services.accounts import service as accounts
-from quiver.services.accounts.models import User
-from quiver.services.accounts.passwords import set_password
+from quiver.services.users import service as accounts
+from quiver.services.users.models import User
+from quiver.services.users.passwords import set_password
 
 router = APIRouter(prefix="/_apis/users", tags=["users"], responses=ERRORS)
 

@@ -12,13 +12,16 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from quiver.cli.client import Client, ClientError
+
+if TYPE_CHECKING:
+    from quiver.settings import Settings
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -167,3 +170,16 @@ def details(data: dict[str, Any], keys: Sequence[tuple[str, str]], *, as_json: b
     for label, key in keys:
         value = data.get(key)
         typer.echo(f"{label + ':':<{width + 1}} {when(value) if _is_time(key) else text(value)}")
+
+
+def server_settings(overrides: dict[str, object]) -> Settings:
+    """The server's settings (``quiver.settings.load_settings``), or a one-line error and
+    exit status 2 (server commands: serve, db upgrade, admin)."""
+    from quiver.domain.errors import Invalid
+    from quiver.settings import load_settings  # imported here: client commands start faster
+
+    try:
+        return load_settings(overrides)
+    except Invalid as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None

@@ -15,7 +15,7 @@ import typer
 
 from quiver.cli.client import ConfigError, path, scope_path
 from quiver.cli.commands._common import JsonOpt, ServerOpt, TokenOpt, connect, emit_json, guarded
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.names import split_feed_ref
 from quiver.domain.snippets import DEFAULT_TOOL, TOOLS
 
@@ -26,7 +26,7 @@ def connect_path(ref: str) -> str:
     """The REST address of the connect snippets of ``ref`` (views allowed)."""
     try:
         org, project, feed, view = split_feed_ref(ref)
-    except DomainError as err:
+    except Invalid as err:
         raise ConfigError(str(err)) from None
     name = f"{feed}@{view}" if view else feed
     scope = scope_path(f"{org}/{project}" if project else org)

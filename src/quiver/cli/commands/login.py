@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from quiver.cli import devicelogin
+from quiver.cli import login_flow as devicelogin
 from quiver.cli.client import Client, ClientError, ConfigError, normalize_server, path, redact
 from quiver.cli.commands._common import EXIT_USAGE, fail, guarded, note
 from quiver.cli.credentials import delete_credentials, load_credentials, save_credentials

@@ -10,21 +10,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.db.base import utcnow
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Conflict, Invalid, NotFound
 from quiver.domain.events import EventKind
 from quiver.domain.feed_bin import reserved_message
 from quiver.domain.names import validate_description, validate_feed_name
 from quiver.domain.roles import Role, Scope, Visibility
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize, resolve_feed, role_on
-from quiver.services.accounts.models import User
-from quiver.services.accounts.service import get_user
+from quiver.services.access import authorize, feed_info, resolve_feed, role_on
+from quiver.services.changes.record import Actor, record_event
 from quiver.services.context import Context
-from quiver.services.errors import Conflict, Invalid, NotFound
-from quiver.services.events.record import Actor, record_event
 from quiver.services.feeds.models import Feed, FeedRole
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
+from quiver.services.records import FeedRef, Principal
 from quiver.services.upstreams.models import Upstream
+from quiver.services.users.models import User
+from quiver.services.users.service import get_user
 from quiver.services.views.models import default_views
 
 
@@ -45,7 +45,7 @@ def _checked(rule: Callable[[str], object], value: str | None) -> None:
         return
     try:
         rule(value)
-    except DomainError as err:
+    except Invalid as err:
         raise Invalid(str(err)) from None
 
 
@@ -119,7 +119,7 @@ async def list_feeds(
         rows = (await session.execute(query)).all()
     result = []
     for feed, project in rows:
-        info = FeedInfo.of(feed, org.name, project)
+        info = feed_info(feed, org.name, project)
         role = await role_on(ctx, principal, info)
         if role >= Role.READER and (principal.feed_ids is None or feed.id in principal.feed_ids):
             result.append(FeedDetails(feed, info.ref, org.name, project, role))
@@ -182,7 +182,7 @@ async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedD
 
     Its name stays reserved and every read and write is refused (410 for its
     readers) until an owner restores or purges it, or the scheduled purge takes
-    it after ``recycle_bin_days`` (``quiver.services.feeds.recycle``).
+    it after ``recycle_bin_days`` (``quiver.services.recycle.feeds``).
     """
     info = await authorize(ctx, principal, ref, Role.OWNER)
     principal.require_scope(Scope.MANAGE)

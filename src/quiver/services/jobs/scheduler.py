@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from quiver.db.base import utcnow
 from quiver.services.context import Context
-from quiver.services.feeds.recycle import purge_expired_feeds
 from quiver.services.jobs.lease import release, try_acquire
 from quiver.services.jobs.stats import JOBS
-from quiver.services.packages.recycle import purge_expired_versions
+from quiver.services.recycle.feeds import purge_expired_feeds
+from quiver.services.recycle.versions import purge_expired_versions
 from quiver.services.retention.service import run_all
 
 log = logging.getLogger("quiver.jobs")

@@ -23,7 +23,7 @@ from quiver.services.maintenance.references import (
     referenced_keys,
     rows_needing,
 )
-from quiver.services.packages.claims import delete_if_unused
+from quiver.services.publish.claims import delete_if_unused
 
 
 @dataclass

@@ -8,15 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from quiver.domain.names import name_key, validate_slug
 from quiver.domain.roles import Scope
-from quiver.services.access import Principal
-from quiver.services.accounts.models import User
-from quiver.services.accounts.service import get_user, require_admin
 from quiver.services.context import Context
-from quiver.services.errors import Conflict, Forbidden, Invalid, NotFound
 from quiver.services.orgs.models import Organization, OrgMember, Project
+from quiver.services.records import Principal
+from quiver.services.users.models import User
+from quiver.services.users.service import get_user, require_admin
 
 ORG_ROLES = ("member", "owner")
 
@@ -24,7 +23,7 @@ ORG_ROLES = ("member", "owner")
 def _valid(kind: str, name: str) -> str:
     try:
         return validate_slug(kind, name)
-    except DomainError as err:
+    except Invalid as err:
         raise Invalid(str(err)) from None
 
 

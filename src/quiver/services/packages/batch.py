@@ -14,12 +14,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid, QuiverError
 from quiver.domain.roles import Role
-from quiver.services.access import FeedRef, Principal, authorize
+from quiver.services.access import authorize
 from quiver.services.context import Context
-from quiver.services.errors import Invalid, ServiceError
-from quiver.services.packages import recycle, yanking
+from quiver.services.packages import yank as yanking
+from quiver.services.records import FeedRef, Principal
+from quiver.services.recycle import versions as recycle
 from quiver.services.views import service as views
 
 MAX_ITEMS = 500
@@ -41,13 +42,15 @@ class Item:
 
 @dataclass(frozen=True)
 class ItemResult:
-    """What became of one version: ``status`` is 200 or the HTTP status of its error."""
+    """What became of one version: ``error`` is why it failed (None when it was done)."""
 
     name: str
     version: str
-    ok: bool
-    status: int
-    message: str | None = None
+    error: QuiverError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 async def run_batch(
@@ -80,11 +83,9 @@ async def _one(
 ) -> ItemResult:
     try:
         await action(ctx, principal, ref, item.name, item.version)
-    except ServiceError as err:
-        return ItemResult(item.name, item.version, False, err.status, str(err))
-    except DomainError as err:
-        return ItemResult(item.name, item.version, False, 400, str(err))
-    return ItemResult(item.name, item.version, True, 200)
+    except QuiverError as err:
+        return ItemResult(item.name, item.version, err)
+    return ItemResult(item.name, item.version)
 
 
 def _action(operation: str, view: str | None, reason: str | None) -> Action:

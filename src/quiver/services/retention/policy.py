@@ -7,15 +7,15 @@ from dataclasses import asdict
 
 from sqlalchemy import select
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid
 from quiver.domain.events import EventKind
 from quiver.domain.retention import Policy, check_policy
 from quiver.domain.roles import Role
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.access import authorize
+from quiver.services.changes.record import Actor, record_event
 from quiver.services.context import Context
-from quiver.services.errors import Invalid
-from quiver.services.events.record import Actor, record_event
 from quiver.services.feeds.models import Feed
+from quiver.services.records import FeedInfo, FeedRef, Principal
 
 
 class Unchanged(enum.Enum):
@@ -74,7 +74,7 @@ async def set_policy(
         )
         try:
             check_policy(after)
-        except DomainError as err:
+        except Invalid as err:
             raise Invalid(str(err)) from None
         if after == before:
             return after

@@ -19,14 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quiver.db.base import utcnow
 from quiver.domain.retention import Decision, Policy, VersionFacts, decide
 from quiver.domain.roles import Role
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.access import authorize, feed_info
+from quiver.services.changes.record import SERVER, Actor
 from quiver.services.context import Context
-from quiver.services.events.record import SERVER, Actor
 from quiver.services.feeds.models import Feed
+from quiver.services.index.downloads import flush_downloads
 from quiver.services.orgs.models import Organization, Project
-from quiver.services.packages.downloads import flush_downloads
 from quiver.services.packages.models import File, Package, Version
-from quiver.services.packages.recycle import trash_version
+from quiver.services.records import FeedInfo, FeedRef, Principal
+from quiver.services.recycle.versions import trash_version
 from quiver.services.retention.policy import policy_of, the_feed
 from quiver.services.views.promoted import views_of_versions
 
@@ -76,7 +77,7 @@ async def _owned_run(
     ctx: Context, principal: Principal, ref: FeedRef, *, dry_run: bool
 ) -> RetentionReport:
     feed = await authorize(ctx, principal, the_feed(ref), Role.OWNER)
-    await flush_downloads(ctx)
+    await flush_downloads(ctx.sessions, ctx.downloads)
     policy = await policy_of(ctx, feed)
     return await apply_policy(ctx, feed, policy, Actor.of(principal), dry_run=dry_run)
 
@@ -183,7 +184,7 @@ async def run_all(ctx: Context, now: datetime | None = None) -> int:
     For the schedule: the server is the actor. A feed that fails is logged and
     the others still run.
     """
-    await flush_downloads(ctx)
+    await flush_downloads(ctx.sessions, ctx.downloads)
     deleted = 0
     for feed, policy in await _feeds_with_policies(ctx):
         try:
@@ -212,7 +213,7 @@ async def _feeds_with_policies(ctx: Context) -> Sequence[tuple[FeedInfo, Policy]
         rows = (await session.execute(query)).all()
     return [
         (
-            FeedInfo.of(feed, org, project),
+            feed_info(feed, org, project),
             Policy(feed.retention_max_versions, feed.retention_days),
         )
         for feed, org, project in rows

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from quiver.domain.errors import UpstreamError
 from quiver.services.upstreams.client import IndexSource, UpstreamClient
-from quiver.services.upstreams.errors import UpstreamError
 from quiver.services.upstreams.remote import RemotePage
 from quiver.settings import Settings
 

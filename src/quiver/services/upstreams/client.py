@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 import httpx
 from packaging.utils import canonicalize_name
 
-from quiver.services.upstreams.errors import UpstreamError
+from quiver.domain.errors import UpstreamError
 from quiver.services.upstreams.remote import RemotePage, parse_html_page, parse_json_page
 from quiver.settings import MIB, Settings
 

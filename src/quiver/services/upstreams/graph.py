@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quiver.services.access import FeedInfo
-from quiver.services.errors import Conflict, Invalid
+from quiver.domain.errors import Conflict, Invalid
 from quiver.services.feeds.service import bump_serial
-from quiver.services.upstreams.models import KIND_FEED, KIND_INDEX, Upstream
-from quiver.services.upstreams.reading import feed_refs
+from quiver.services.records import KIND_INDEX, FeedInfo
+from quiver.services.upstreams.models import KIND_FEED, Upstream
+from quiver.services.upstreams.queries import feed_refs
 from quiver.services.upstreams.specs import ResolvedUpstream
 
 MAX_UPSTREAMS = 20

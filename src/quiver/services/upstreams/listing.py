@@ -20,26 +20,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from quiver.domain.distributions import parse_filename
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid, UpstreamError
 from quiver.domain.metadata import index_requires_python
 from quiver.domain.names import split_feed_ref
-from quiver.services.access import FeedInfo, FeedRef, resolve_feed
+from quiver.services.access import resolve_feed
 from quiver.services.context import Context
-from quiver.services.packages.index import (
+from quiver.services.index.queries import bin_key, local_package, sorted_listing, view_package
+from quiver.services.records import (
+    KIND_INDEX,
+    FeedInfo,
+    FeedRef,
     FileRecord,
     LocalPackage,
     PackageListing,
-    bin_key,
-    local_package,
-    sorted_listing,
-    view_package,
+    UpstreamInfo,
 )
 from quiver.services.upstreams.client import IndexSource
-from quiver.services.upstreams.errors import UpstreamError
-from quiver.services.upstreams.models import KIND_INDEX
-from quiver.services.upstreams.reading import UpstreamInfo, feed_upstreams
+from quiver.services.upstreams.queries import feed_upstreams
 from quiver.services.upstreams.remote import RemoteFile
-from quiver.services.views.access import find_view, is_local
+from quiver.services.views.queries import find_view, is_local
 
 log = logging.getLogger("quiver.upstreams")
 ALLOW_EXTERNAL = "allow-external-versions"
@@ -209,7 +208,7 @@ def remote_record(remote: RemoteFile) -> FileRecord | None:
         return None
     try:
         dist = parse_filename(remote.filename)
-    except DomainError:
+    except Invalid:
         return None
     yanked = remote.yanked is not False
     return FileRecord(

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from quiver.db.base import Base, utcnow
 
-KIND_INDEX = "index"
 KIND_FEED = "feed"
 # Stored as the URL of an index upstream: the public index, wherever QUIVER_PYPI_URL points now.
 PYPI_ALIAS = "pypi"

@@ -24,8 +24,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from packaging.utils import canonicalize_name
 
 from quiver.domain.distributions import parse_filename
-from quiver.domain.errors import DomainError
-from quiver.services.upstreams.errors import UpstreamError
+from quiver.domain.errors import Invalid, UpstreamError
 
 _API_VERSION = re.compile(r"^1\.\d+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -183,7 +182,7 @@ def _dist_filename(filename: str, project: str) -> bool:
     """Whether ``filename`` is a wheel or sdist of ``project``."""
     try:
         return parse_filename(filename).name == project
-    except DomainError:
+    except Invalid:
         return False
 
 

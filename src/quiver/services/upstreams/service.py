@@ -19,15 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quiver.domain.errors import Conflict, Invalid, NotFound
 from quiver.domain.events import EventKind
 from quiver.domain.roles import Role, Scope, Visibility
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.access import authorize
+from quiver.services.changes.record import Actor, record_event
 from quiver.services.context import Context
-from quiver.services.errors import Conflict, Invalid, NotFound
-from quiver.services.events.record import Actor, record_event
 from quiver.services.feeds.models import Feed
 from quiver.services.feeds.service import FeedDetails, create_feed
 from quiver.services.packages.models import Package
+from quiver.services.records import FeedInfo, FeedRef, Principal, UpstreamInfo
 from quiver.services.upstreams.graph import (
     check_new,
     lock_graph,
@@ -37,12 +38,7 @@ from quiver.services.upstreams.graph import (
     upstream_rows,
 )
 from quiver.services.upstreams.models import Upstream
-from quiver.services.upstreams.reading import (
-    UpstreamInfo,
-    feed_refs,
-    load_upstreams,
-    upstream_info,
-)
+from quiver.services.upstreams.queries import feed_refs, load_upstreams, upstream_info
 from quiver.services.upstreams.specs import UpstreamSpec, resolve_spec
 
 BEHAVIORS = ("default", "allow-external-versions")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Invalid, NotFound
 from quiver.domain.names import split_feed_ref, validate_feed_name
-from quiver.services.access import FeedInfo, FeedRef, Principal, resolve_feed
+from quiver.services.access import resolve_feed
 from quiver.services.context import Context
-from quiver.services.errors import Invalid, NotFound
-from quiver.services.upstreams.models import KIND_FEED, KIND_INDEX, PYPI_ALIAS
-from quiver.services.views.access import readable_view
+from quiver.services.records import KIND_INDEX, FeedInfo, FeedRef, Principal
+from quiver.services.upstreams.models import KIND_FEED, PYPI_ALIAS
+from quiver.services.views.queries import readable_view
 
 LOCAL_VIEW = "local"
 URL_MAX = 2048
@@ -97,7 +97,7 @@ def _valid_name(name: str) -> str:
     name = name.strip()
     try:
         validate_feed_name(name)
-    except DomainError as err:
+    except Invalid as err:
         raise Invalid(str(err).replace("Feed name", "Upstream name", 1)) from None
     return name
 
@@ -156,7 +156,7 @@ async def _source_feed(ctx: Context, principal: Principal, text: str) -> tuple[F
     view: its own visibility counts). No view means ``local``."""
     try:
         org, project, name, view_name = split_feed_ref(text)
-    except DomainError as err:
+    except Invalid as err:
         raise Invalid(str(err)) from None
     ref = FeedRef(org, project, name, view_name)
     try:

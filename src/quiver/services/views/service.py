@@ -15,21 +15,21 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quiver.domain.errors import DomainError
+from quiver.domain.errors import Conflict, Invalid, NotFound
 from quiver.domain.events import EventKind
 from quiver.domain.names import validate_feed_name
 from quiver.domain.roles import Role, Scope, Visibility
-from quiver.services.access import FeedInfo, FeedRef, Principal, authorize
+from quiver.services.access import authorize
+from quiver.services.changes.record import Actor, record_event
 from quiver.services.context import Context
-from quiver.services.errors import Conflict, Invalid, NotFound
-from quiver.services.events.record import Actor, record_event
-from quiver.services.packages.binned import live_version
-from quiver.services.packages.index import live
+from quiver.services.index.queries import live
 from quiver.services.packages.models import Package, Version
+from quiver.services.records import FeedInfo, FeedRef, Principal
+from quiver.services.recycle.queries import live_version
 from quiver.services.upstreams.models import Upstream
-from quiver.services.upstreams.reading import feed_refs
-from quiver.services.views.access import is_local, widest
+from quiver.services.upstreams.queries import feed_refs
 from quiver.services.views.models import LOCAL_VIEW, FeedView, ViewVersion
+from quiver.services.views.queries import is_local, widest
 
 FIXED = (
     f"The view {LOCAL_VIEW} is every version in the feed: it cannot be created, renamed or deleted."
@@ -63,7 +63,7 @@ def _view_name(name: str) -> str:
     name = name.strip()
     try:
         validate_feed_name(name)
-    except DomainError as err:
+    except Invalid as err:
         raise Invalid(str(err).replace("Feed name", "View name", 1)) from None
     if is_local(name):
         raise Invalid(FIXED)

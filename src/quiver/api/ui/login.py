@@ -1,0 +1,198 @@
+"""The device-login approval page, ``/_auth/device`` (server-rendered).
+
+``GET`` shows a form (code, username, password; Approve / Deny) and what the
+request asks for. ``POST`` checks, in order: same origin (403), the form token
+(400), the code-lookup limit for this address (429), the failure limits for this
+username and address and for this address (429), the password (401, never saying
+which field was wrong), then the code (404 unknown or expired, 409 decided
+already). Errors re-render the form with one sentence; a 429 also says
+``Retry-After``. Looking up a code (``GET ?code=``, every ``POST``) counts toward
+the address's lookups (api/limits.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from quiver.api.deps import get_context
+from quiver.api.errors import status_of
+from quiver.api.limits import auth_limits, client_address
+from quiver.api.ui.security import FormGuard, load_form_key, same_origin
+from quiver.domain.errors import QuiverError, TooManyRequests
+from quiver.domain.names import name_key
+from quiver.services.login import service as devicelogin
+from quiver.services.login.service import DeviceRequest
+from quiver.services.users.models import User
+from quiver.services.users.passwords import verify_password
+
+router = APIRouter(prefix="/_auth", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+COOKIE = "quiver_form"
+FIELD_MAX = 2048
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+class PageError(Exception):
+    """Re-render the form with ``message`` and ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class DeviceUi:
+    """Per-app state of the page: the form guard (limits are in ``auth_limits``)."""
+
+    guard: FormGuard
+
+
+def device_ui(request: Request) -> DeviceUi:
+    """The app's DeviceUi, made on first use (the key lives in the data directory)."""
+    state: DeviceUi | None = getattr(request.app.state, "device_ui", None)
+    if state is None:
+        key = load_form_key(get_context(request).settings.data_dir)
+        state = DeviceUi(FormGuard(key))
+        request.app.state.device_ui = state
+    return state
+
+
+def _form(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    code: str = "",
+    username: str = "",
+    pending: DeviceRequest | None = None,
+    retry_after: int | None = None,
+) -> HTMLResponse:
+    nonce, form_token = device_ui(request).guard.issue()
+    context: dict[str, Any] = {
+        "error": error,
+        "code": code,
+        "username": username,
+        "pending": pending,
+        "form_token": form_token,
+    }
+    headers = HEADERS if retry_after is None else {**HEADERS, "Retry-After": str(retry_after)}
+    response = templates.TemplateResponse(
+        request, "device.html", context, status_code=status, headers=headers
+    )
+    response.set_cookie(
+        COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/_auth",
+    )
+    return response
+
+
+def _done(request: Request, heading: str, text: str) -> HTMLResponse:
+    context = {"heading": heading, "text": text}
+    return templates.TemplateResponse(request, "device_done.html", context, headers=HEADERS)
+
+
+@router.get("/device", response_class=HTMLResponse)
+async def page(request: Request, code: str = "") -> HTMLResponse:
+    """The form; with ``?code=`` also what that request asks for (404 when unknown)."""
+    code = code[:FIELD_MAX]
+    if not code:
+        return _form(request)
+    try:
+        _count_lookup(request)
+        pending = await devicelogin.pending_request(get_context(request), code)
+    except QuiverError as err:
+        return _failed(request, err, code=code)
+    return _form(request, code=pending.user_code, pending=pending)
+
+
+@router.post("/device", response_class=HTMLResponse)
+async def submit(request: Request) -> HTMLResponse:
+    """Approve or deny a request, signed in with username and password."""
+    fields = {key: str(value)[:FIELD_MAX] for key, value in (await request.form()).items()}
+    code, username = fields.get("code", ""), fields.get("username", "")
+    try:
+        approve = _check_form(request, fields)
+        _count_lookup(request)
+        user = await _sign_in(request, username, fields.get("password", ""))
+        await devicelogin.decide(get_context(request), code, user, approve=approve)
+    except PageError as err:
+        return _form(request, status=err.status, error=err.message, code=code, username=username)
+    except QuiverError as err:
+        return _failed(request, err, code=code, username=username)
+    if approve:
+        return _done(request, "Approved", "You can return to your terminal.")
+    return _done(request, "Denied", "The login was denied; no token was created.")
+
+
+def _check_form(request: Request, fields: dict[str, str]) -> bool:
+    """Same origin and a valid form token; True to approve, False to deny."""
+    settings = get_context(request).settings
+    if not same_origin(request, settings.base_url):
+        raise PageError(403, "This form must be sent from this site.")
+    if not device_ui(request).guard.check(request.cookies.get(COOKIE), fields.get("form_token")):
+        raise PageError(400, "The form has expired or cookies are blocked: please try again.")
+    action = fields.get("action")
+    if action not in ("approve", "deny"):
+        raise PageError(400, "Choose Approve or Deny.")
+    return action == "approve"
+
+
+def _failed(request: Request, err: QuiverError, *, code: str, username: str = "") -> HTMLResponse:
+    """The form again with ``err``'s sentence and status (and Retry-After on a 429)."""
+    wait = err.retry_after if isinstance(err, TooManyRequests) else None
+    return _form(
+        request,
+        status=status_of(err),
+        error=str(err),
+        code=code,
+        username=username,
+        retry_after=wait,
+    )
+
+
+def _count_lookup(request: Request) -> None:
+    """Count a user-code lookup from this address; TooManyRequests past the limit."""
+    wait = auth_limits(request).lookups.take(client_address(request))
+    if wait:
+        raise TooManyRequests("Too many codes looked up from your address.", wait)
+
+
+async def _sign_in(request: Request, username: str, password: str) -> User:
+    """The user these credentials name; 429 after too many failures, 401 when wrong.
+
+    Failures count per username and address (10 a minute) and per address whatever
+    the username (``sign_in_failures_per_address`` an hour, so trying one password
+    on many names is held up too). A success clears only its username's count:
+    an address cannot wipe its record by signing in to an account it holds.
+    """
+    limits, address = auth_limits(request), client_address(request)
+    key = (name_key(username), address)
+    wait = max(limits.user_failures.wait(key), limits.address_failures.wait(address))
+    if wait:
+        raise TooManyRequests("Too many failed sign-ins from your address.", wait)
+    user = await verify_password(get_context(request), username, password)
+    if user is None:
+        limits.user_failures.record(key)
+        limits.address_failures.record(address)
+        raise PageError(401, "Wrong username or password.")
+    limits.user_failures.reset(key)
+    return user

@@ -1,0 +1,197 @@
+"""What a feed holds, for people: its packages, and each version's files with their origin.
+
+Every file says whether it was published here (``local``, with who uploaded it)
+or saved from an upstream source (``upstream``, with that source's name and the
+URL the file came from, kept after the source is removed). Versions in the
+feed's recycle bin are left out (``quiver.services.recycle.versions`` lists them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from packaging.utils import canonicalize_name
+from sqlalchemy import case, func, select
+
+from quiver.domain.errors import NotFound
+from quiver.domain.roles import Role
+from quiver.services.access import authorize
+from quiver.services.context import Context
+from quiver.services.index.queries import live, version_key
+from quiver.services.packages.models import File, Package, Version
+from quiver.services.publish.store import ORIGIN_LOCAL, ORIGIN_UPSTREAM
+from quiver.services.records import FeedRef, Principal
+from quiver.services.users.models import User
+from quiver.services.views.promoted import views_of_versions
+
+
+@dataclass(frozen=True)
+class PackageSummary:
+    """A package of a feed with how many versions and files it has here."""
+
+    name: str
+    normalized: str
+    versions: int
+    files: int
+    saved_files: int
+    upstream_behavior: str
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    filename: str
+    packagetype: str
+    size: int
+    sha256: str
+    origin: str
+    upstream_name: str | None
+    source_url: str | None
+    uploaded_at: datetime
+    uploaded_by: str | None
+    download_count: int = 0
+    last_download_at: datetime | None = None
+    saved_at: datetime | None = None
+    upstream_yanked: bool = False
+    upstream_yanked_reason: str | None = None
+    metadata_warnings: tuple[str, ...] = ()
+    requires_python: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    files: tuple[VersionFile, ...]
+    # The views the version is in: ``local`` first, then those it was promoted to.
+    views: tuple[str, ...] = ("local",)
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset(file.origin for file in self.files)
+
+    @property
+    def download_count(self) -> int:
+        return sum(file.download_count for file in self.files)
+
+    @property
+    def last_download_at(self) -> datetime | None:
+        return max((f.last_download_at for f in self.files if f.last_download_at), default=None)
+
+
+@dataclass(frozen=True)
+class PackageVersions:
+    """A package's versions in ``feed`` (PEP 440 order) and its upstream behaviour."""
+
+    feed: str
+    name: str
+    normalized: str
+    upstream_behavior: str
+    versions: tuple[VersionEntry, ...]
+
+
+async def list_packages(ctx: Context, principal: Principal, ref: FeedRef) -> list[PackageSummary]:
+    """The feed's packages that have files, by normalized name (readers)."""
+    feed = await authorize(ctx, principal, ref, Role.READER)
+    saved = func.sum(case((File.origin == ORIGIN_UPSTREAM, 1), else_=0))
+    query = (
+        select(
+            Package.name,
+            Package.normalized_name,
+            Package.upstream_behavior,
+            func.count(func.distinct(Version.id)),
+            func.count(File.id),
+            saved,
+        )
+        .join(Version, Version.package_id == Package.id)
+        .join(File, File.version_id == Version.id)
+        .where(Package.feed_id == feed.id, File.feed_id == feed.id, live())
+        .group_by(Package.id, Package.name, Package.normalized_name, Package.upstream_behavior)
+        .order_by(Package.normalized_name)
+    )
+    async with ctx.sessions() as session:
+        rows = (await session.execute(query)).all()
+    return [
+        PackageSummary(name, normalized, int(versions), int(files), int(saved or 0), behavior)
+        for name, normalized, behavior, versions, files, saved in rows
+    ]
+
+
+async def list_versions(
+    ctx: Context, principal: Principal, ref: FeedRef, package_name: str
+) -> PackageVersions:
+    """Every version of a package in the feed with its files and their origin (readers).
+
+    404 when the feed has no such package (or no file of it).
+    """
+    feed = await authorize(ctx, principal, ref, Role.READER)
+    normalized = canonicalize_name(package_name.strip())
+    query = (
+        select(Package, Version, File, User.username)
+        .join(Version, Version.package_id == Package.id)
+        .join(File, File.version_id == Version.id)
+        .outerjoin(User, User.id == File.uploaded_by)
+        .where(
+            Package.feed_id == feed.id,
+            Package.normalized_name == normalized,
+            File.feed_id == feed.id,
+            live(),
+        )
+    )
+    async with ctx.sessions() as session:
+        rows = (await session.execute(query)).all()
+        promoted = await views_of_versions(session, list({row[1].id for row in rows}))
+    if not rows:
+        raise NotFound(f"Package {package_name} is not in feed {feed.ref}.")
+    package = rows[0][0]
+    by_version: dict[int, tuple[Version, list[VersionFile]]] = {}
+    for _package, version, file, username in rows:
+        entry = by_version.setdefault(version.id, (version, []))
+        entry[1].append(
+            VersionFile(
+                filename=file.filename,
+                packagetype=file.packagetype,
+                size=file.size,
+                sha256=file.sha256,
+                origin=file.origin,
+                upstream_name=file.upstream_name,
+                source_url=file.source_url,
+                uploaded_at=file.uploaded_at,
+                uploaded_by=username if file.origin == ORIGIN_LOCAL else None,
+                download_count=file.download_count,
+                last_download_at=file.last_download_at,
+                saved_at=file.saved_at,
+                upstream_yanked=file.upstream_yanked,
+                upstream_yanked_reason=file.upstream_yanked_reason,
+                metadata_warnings=tuple(file.metadata_warnings or ()),
+                requires_python=file.requires_python,
+            )
+        )
+    versions = sorted(by_version.values(), key=lambda item: version_key(item[0].version))
+    return PackageVersions(
+        feed=feed.ref,
+        name=package.name,
+        normalized=package.normalized_name,
+        upstream_behavior=package.upstream_behavior,
+        versions=tuple(
+            VersionEntry(
+                version=version.version,
+                yanked=version.yanked,
+                yanked_reason=version.yanked_reason,
+                files=tuple(sorted(files, key=lambda f: f.filename)),
+                views=("local", *promoted.get(version.id, ())),
+            )
+            for version, files in versions
+        ),
+    )
+
+
+__all__ = [
+    "PackageSummary",
+    "PackageVersions",
+    "VersionEntry",
+    "VersionFile",
+    "list_packages",
+    "list_versions",
+]
