@@ -4,6 +4,7 @@
 #   make lint    ruff + mypy --strict
 #   make corpus  fetch the real-world corpus the tests publish (tests/realworld/README.md)
 #   make bench   speed and memory benchmarks against a real server
+#   make docs    regenerate docs/cli.md and docs/settings.md from the code
 
 PYTHON ?= python3
 VENV := .venv
@@ -42,7 +43,7 @@ CORPUS_CSV := tests/realworld/corpus.csv
 CORPUS_DIR := $(or $(QUIVER_CORPUS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quiver/corpus)
 CORPUS_STAMP := $(VENV)/tools/corpus-fetched
 
-.PHONY: install serve test test-fast lint format lock clean bench wheelhouse corpus
+.PHONY: install serve test test-fast lint format lock clean bench wheelhouse corpus docs
 
 install: $(STAMP)
 
@@ -117,3 +118,6 @@ clean:
 
 bench: install
 	$(BIN)/python bench/bench.py
+
+docs: install
+	$(BIN)/python scripts/gen_docs.py

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from quiver.db.engine import make_engine
 from quiver.db.migrate import alembic_config, upgrade, upgrade_on_connection
-from quiver.services.tables import Base, Feed, FeedView
+from quiver.services.tables import Base, Feed, FeedView, Upstream
 from quiver.settings import Settings
 
 
@@ -92,5 +92,67 @@ async def test_existing_feeds_get_prerelease_and_release_views(database_url: str
             (2, "prerelease", "prerelease", None),
             (2, "release", "release", None),
         ]
+    finally:
+        await engine.dispose()
+
+
+async def test_existing_upstreams_get_the_casefold_of_their_view(database_url: str) -> None:
+    """0009 fills ``source_view_key`` with Python's casefold (SQL ``lower`` differs)."""
+    engine = make_engine(Settings(database_url=database_url).resolved_database_url())
+    try:
+        await upgrade(engine, "0008")
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(
+                "INSERT INTO organizations (id, name, name_key, created_at) "
+                "VALUES (1, 'acme', 'acme', CURRENT_TIMESTAMP)"
+            )
+            await connection.exec_driver_sql(
+                "INSERT INTO feeds (id, org_id, name, path_key, visibility, serial, "
+                "created_at) VALUES (1, 1, 'libs', 'acme/libs', 'private', 0, CURRENT_TIMESTAMP)"
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO upstreams (id, feed_id, position, name, kind, url, "
+                    "source_feed_id, source_view, created_at) VALUES "
+                    "(:id, 1, :position, :name, :kind, :url, :source, :view, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {
+                        "id": 1,
+                        "position": 0,
+                        "name": "a",
+                        "kind": "feed",
+                        "url": None,
+                        "source": 1,
+                        "view": "ÄRGER",
+                    },
+                    {
+                        "id": 2,
+                        "position": 1,
+                        "name": "b",
+                        "kind": "feed",
+                        "url": None,
+                        "source": 1,
+                        "view": "Straße",
+                    },
+                    {
+                        "id": 3,
+                        "position": 2,
+                        "name": "c",
+                        "kind": "index",
+                        "url": "pypi",
+                        "source": None,
+                        "view": None,
+                    },
+                ],
+            )
+            await connection.commit()
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(Upstream.id, Upstream.source_view_key).order_by(Upstream.id)
+            )
+            found = [tuple(row) for row in rows]
+        assert found == [(1, "ärger"), (2, "strasse"), (3, None)]
     finally:
         await engine.dispose()

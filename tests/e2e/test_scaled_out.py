@@ -1,5 +1,6 @@
-"""The scaled-out set-up of docs/deploy.md in one story: two ``quiver serve`` processes on
-different ports, sharing nothing but one PostgreSQL database and one S3 bucket (moto's server).
+"""The scaled-out set-up of docs/operations/deploy.md in one story: two ``quiver serve``
+processes on different ports, sharing nothing but one PostgreSQL database and one S3
+bucket (moto's server).
 
 Published through A, installed with pip through B straight away; a retention policy applied by
 the scheduled job exactly once while both run; A killed with SIGKILL in the middle of an upload

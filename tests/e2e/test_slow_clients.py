@@ -1,4 +1,6 @@
-"""Slow and oversized requests against a real ``quiver serve`` (docs/security.md, "Limits").
+"""Slow and oversized requests against a real ``quiver serve``.
+
+See docs/operations/security.md, "Limits".
 
 Raw sockets, because HTTP clients neither trickle nor send broken heads: a connection whose
 request head is not complete within ``QUIVER_HEADER_TIMEOUT_SECONDS`` is closed, a body

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from quiver.db.base import utcnow
 from quiver.services.changes.models import FeedEvent
 from quiver.services.feeds.models import Feed
-from quiver.services.index.downloads import flush_downloads
+from quiver.services.index.service import flush_downloads
 from quiver.services.packages.models import File
 from tests.http.publishing import context_of
 from tests.http.rest_support import ok

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from quiver.db.base import utcnow
 from quiver.services.jobs.lease import release, try_acquire
 from quiver.services.jobs.models import JobLease
-from quiver.services.jobs.scheduler import LIFECYCLE, run_if_due, run_lifecycle
+from quiver.services.jobs.service import LIFECYCLE, run_if_due, run_lifecycle
 from tests.http.publishing import context_of
 
 EVERY = timedelta(minutes=10)
@@ -28,30 +28,32 @@ async def lease(api: httpx.AsyncClient, name: str) -> JobLease:
 async def test_one_holder_at_a_time_and_once_per_interval(api: httpx.AsyncClient) -> None:
     ctx = context_of(api)
     now = utcnow()
-    assert await try_acquire(ctx, "job", "a", EVERY, TTL, now)
-    assert not await try_acquire(ctx, "job", "b", EVERY, TTL, now)
-    assert not await try_acquire(ctx, "job", "a", EVERY, TTL, now)  # not twice, even by a
+    assert await try_acquire(ctx.sessions, "job", "a", EVERY, TTL, now)
+    assert not await try_acquire(ctx.sessions, "job", "b", EVERY, TTL, now)
+    assert not await try_acquire(ctx.sessions, "job", "a", EVERY, TTL, now)  # not twice, even by a
     row = await lease(api, "job")
     assert (row.holder, row.runs, row.last_started_at) == ("a", 0, now)
 
-    assert not await release(ctx, "job", "b", now)  # only the holder gives it back
-    assert await release(ctx, "job", "a", now + timedelta(seconds=5))
+    assert not await release(ctx.sessions, "job", "b", now)  # only the holder gives it back
+    assert await release(ctx.sessions, "job", "a", now + timedelta(seconds=5))
     row = await lease(api, "job")
     assert (row.holder, row.expires_at, row.runs) == (None, None, 1)
     assert row.last_finished_at == now + timedelta(seconds=5)
 
     # Free, but not due until EVERY has passed since the last start.
-    assert not await try_acquire(ctx, "job", "b", EVERY, TTL, now + EVERY / 2)
-    assert await try_acquire(ctx, "job", "b", EVERY, TTL, now + EVERY)
+    assert not await try_acquire(ctx.sessions, "job", "b", EVERY, TTL, now + EVERY / 2)
+    assert await try_acquire(ctx.sessions, "job", "b", EVERY, TTL, now + EVERY)
 
 
 async def test_a_lease_whose_holder_died_is_taken_over(api: httpx.AsyncClient) -> None:
     ctx = context_of(api)
     now = utcnow()
-    assert await try_acquire(ctx, "job", "dead", EVERY, TTL, now)
-    assert not await try_acquire(ctx, "job", "b", EVERY, TTL, now + TTL - timedelta(seconds=1))
-    assert await try_acquire(ctx, "job", "b", EVERY, TTL, now + TTL + timedelta(seconds=1))
-    assert not await release(ctx, "job", "dead")
+    assert await try_acquire(ctx.sessions, "job", "dead", EVERY, TTL, now)
+    assert not await try_acquire(
+        ctx.sessions, "job", "b", EVERY, TTL, now + TTL - timedelta(seconds=1)
+    )
+    assert await try_acquire(ctx.sessions, "job", "b", EVERY, TTL, now + TTL + timedelta(seconds=1))
+    assert not await release(ctx.sessions, "job", "dead")
     assert (await lease(api, "job")).holder == "b"
 
 
@@ -59,7 +61,7 @@ async def test_concurrent_takers_get_it_once(api: httpx.AsyncClient) -> None:
     ctx = context_of(api)
     now = utcnow()
     taken = await asyncio.gather(
-        *(try_acquire(ctx, "race", f"p{i}", EVERY, TTL, now) for i in range(8))
+        *(try_acquire(ctx.sessions, "race", f"p{i}", EVERY, TTL, now) for i in range(8))
     )
     assert sum(taken) == 1
 

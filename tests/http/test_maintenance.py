@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from quiver.blobs import FilesystemBlobStore, blob_key
+from quiver.cli.commands.maintenance import hint
 from quiver.db.engine import make_engine
 from quiver.services.context import Context
 from quiver.services.maintenance.archive import BackupError, read_manifest
@@ -29,7 +30,7 @@ from quiver.services.maintenance.fsck import Fsck, FsckReport, fsck
 from quiver.services.maintenance.restore import Target, restore
 from quiver.services.maintenance.snapshot import read_snapshot, snapshot_engine
 from quiver.services.packages.models import File
-from quiver.services.users.service import flush_token_usage
+from quiver.services.tokens.service import flush_token_usage
 from quiver.settings import Settings
 from tests.http.publishing import context_of, make_feed, upload
 from tests.support.dists import build_sdist, build_wheel
@@ -192,8 +193,10 @@ async def test_restore_refuses_a_database_that_is_not_empty(
         FilesystemBlobStore(tmp_path / "other-blobs"),
         tmp_path / "tmp",
     )
-    with pytest.raises(BackupError, match=r"The database is not empty .*--force"):
+    with pytest.raises(BackupError, match=r"The database is not empty .*force the restore") as err:
         await restore(dest, target)
+    # The CLI adds the option that does it (the service names no command or option).
+    assert hint(err.value) == " To replace everything in it, pass --force."
 
 
 async def test_a_damaged_backup_is_refused_before_anything_is_written(
@@ -216,8 +219,9 @@ async def test_a_backup_fails_loudly_when_a_blob_is_missing(
     await published.blobs.delete(wheel_key)
     dest = tmp_path / "backup"
     named = r"demo-1\.0-py3-none-any\.whl \(demo 1\.0 in acme/libs\)"
-    with pytest.raises(BackupError, match=named):
+    with pytest.raises(BackupError, match=named) as err:
         await backup(source_of(published), dest)
+    assert hint(err.value) == " Run 'quiver admin fsck' for the full list."
     assert not dest.exists()
     existing = tmp_path / "not-empty"
     existing.mkdir()
@@ -235,6 +239,7 @@ async def test_a_sqlite_backup_restores_into_postgresql(
     await make_feed(api, FEED)
     assert (await upload(api, FEED, build_wheel(tmp_path, "moving", "2.0"))).status_code == 200
     ctx = context_of(api)
+    await flush_token_usage(ctx)  # as in ``published``: no background write mid-comparison
     dest = tmp_path / "backup"
     await backup(source_of(ctx), dest)
     with temporary_database() as plain_url:
@@ -252,3 +257,10 @@ async def test_fsck_leaves_alone_what_is_not_a_blob(published: Context) -> None:
     report = await fsck(checker(published), repair=True)
     assert (report.foreign, report.leftovers, report.problems) == (2, [], 0)
     assert await published.blobs.exists("notes/readme.txt")
+
+
+def test_a_manifest_of_another_format_says_so(tmp_path: Path) -> None:
+    """BackupError is a ValueError: reading a manifest must not rewrap its own refusal."""
+    (tmp_path / "manifest.json").write_text('{"format": "something-else"}')
+    with pytest.raises(BackupError, match=r"^This is not a Quiver backup"):
+        read_manifest(tmp_path)

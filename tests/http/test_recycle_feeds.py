@@ -16,8 +16,8 @@ from quiver.db.base import utcnow
 from quiver.services.changes.models import FeedEvent
 from quiver.services.feeds.models import Feed
 from quiver.services.packages.models import File
-from quiver.services.recycle.feeds import purge_expired_feeds
-from quiver.services.users.models import Token
+from quiver.services.recycle.service import purge_expired_feeds
+from quiver.services.tokens.models import Token
 from tests.http.publishing import context_of, upload
 from tests.http.rest_support import (
     as_new_user,

@@ -17,7 +17,7 @@ from quiver.api.negotiation import JSON_V1
 from quiver.db.base import utcnow
 from quiver.services.changes.models import FeedEvent
 from quiver.services.packages.models import File
-from quiver.services.recycle.versions import purge_expired_versions
+from quiver.services.recycle.service import purge_expired_versions
 from tests.http.publishing import context_of, make_feed, upload
 from tests.http.rest_support import as_new_user, assert_error, ok
 from tests.http.simple_support import FEED, PLAIN, Anchors, publish, simple
@@ -216,14 +216,18 @@ async def test_publishing_into_the_bin_is_refused(
     again = await upload(api, FEED, dists["2.0"])
     message = assert_error(again, 409, "is in the recycle bin of feed acme/libs")
     assert "can never be reused" in message
-    assert "quiver package restore acme/libs Foo.Bar 2.0" in message
+    assert "Restore that version or publish a new version." in message
+    # No command in the server's sentence: the CLI adds its own hint.
+    assert "quiver" not in message
     # A new file of that version.
     other = build_wheel(tmp_path / "new", "Foo.Bar", "2.0", tag="py311-none-any")
-    message = assert_error(await upload(api, FEED, other), 409)
+    refused = await upload(api, FEED, other)
+    message = assert_error(refused, 409)
     assert message == (
         "Version 2.0 of Foo.Bar is in the recycle bin of feed acme/libs: restore it "
-        "(quiver package restore acme/libs Foo.Bar 2.0) or publish a new version."
+        "or publish a new version."
     )
+    assert refused.json()["code"] == "version_in_bin"
     # Once purged, the filename is still never reused.
     await ok(api.delete(BIN + "/foo-bar/2.0"))
     message = assert_error(await upload(api, FEED, dists["2.0"]), 409)

@@ -1,4 +1,4 @@
-"""What one request may make the server hold or wait for (docs/security.md, "Limits").
+"""What one request may make the server hold or wait for (docs/operations/security.md, "Limits").
 
 Bodies are sent as counting streams, so a test sees how much of a body the server read
 before it answered: a refusal by size or for missing credentials must come after reading

@@ -253,3 +253,29 @@ async def test_upstream_through_a_view_shows_only_promoted_files(
     assert sources[0]["feed"] == "acme/libs@stable"
     # A view in use as a source cannot be deleted.
     assert_error(await api.delete(VIEWS + "/stable"), 409, "acme/apps")
+
+
+@pytest.mark.parametrize(("name", "written"), [("ÄRGER", "ärger"), ("Straße", "STRASSE")])
+async def test_an_upstream_follows_a_view_with_a_non_ascii_name(
+    api: httpx.AsyncClient, feed: str, name: str, written: str
+) -> None:
+    """The upstream's view is matched by its casefold, stored: SQL ``lower`` would miss
+    ``Ä`` on SQLite and ``ß`` everywhere, losing the source on a rename and the guard on
+    a delete."""
+    await ok(api.post(VIEWS, json={"name": name}), 201)
+    await ok(
+        api.post(
+            FEEDS,
+            json={"name": "apps", "upstreams": [{"name": "libs", "feed": f"acme/libs@{written}"}]},
+        ),
+        201,
+    )
+    sources = await ok(api.get(FEEDS + "/apps/upstreams"))
+    assert sources[0]["feed"] == f"acme/libs@{name}"
+    renamed = await ok(api.patch(VIEWS + f"/{written}", json={"name": "Qualität"}))
+    assert renamed["name"] == "Qualität"
+    sources = await ok(api.get(FEEDS + "/apps/upstreams"))
+    assert sources[0]["feed"] == "acme/libs@Qualität"
+    assert_error(await api.delete(VIEWS + "/QUALITÄT"), 409, "acme/apps")
+    await ok(api.delete(FEEDS + "/apps/upstreams/libs"), 204)
+    await ok(api.delete(VIEWS + "/QUALITÄT"), 204)

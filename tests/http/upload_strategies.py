@@ -105,7 +105,7 @@ def values() -> st.SearchStrategy[bytes]:
 def metadata(draw: st.DrawFn, name: str, version: str, fault: str | None) -> bytes:
     """Core metadata naming ``name`` ``version`` whose other fields are odd or hostile.
 
-    Those fields never refuse a file (docs/metadata.md), so they reach the database; with
+    Those fields never refuse a file (docs/guide/metadata.md), so they reach the database; with
     ``fault == "metadata"`` the required fields are wrong, missing, or it is all bytes.
     """
     if fault == "metadata" and draw(st.booleans()):

@@ -1,4 +1,5 @@
-"""The files in ``deploy/`` are the ones docs/deploy.md shows, and agree with the build."""
+"""The files in ``deploy/`` are the ones docs/operations/deploy.md shows, and agree with the
+build."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs" / "deploy.md"
+DOCS = ROOT / "docs" / "operations" / "deploy.md"
 
 
 @pytest.mark.parametrize("name", ["nginx.conf", "quiver.service", "quiver.env"])
 def test_docs_show_the_deploy_file_verbatim(name: str) -> None:
     shown = (ROOT / "deploy" / name).read_text()
-    assert shown in DOCS.read_text(), f"docs/deploy.md no longer shows deploy/{name} as it is"
+    assert shown in DOCS.read_text(), (
+        f"docs/operations/deploy.md no longer shows deploy/{name} as it is"
+    )
 
 
 def test_container_recipe_pins_the_makefiles_uv() -> None:

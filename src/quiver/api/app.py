@@ -25,13 +25,12 @@ from quiver.privatefs import private_dirs
 from quiver.services.caches import AccessCache, PageCache
 from quiver.services.coherence import keep_coherent
 from quiver.services.context import Context
-from quiver.services.index.downloads import flush_downloads
-from quiver.services.jobs.scheduler import schedule_forever
-from quiver.services.maintenance.datadir import prepare_data_dir
-from quiver.services.maintenance.tmpfiles import sweep_at_start
-from quiver.services.upstreams.cache import UpstreamCache
-from quiver.services.upstreams.client import UpstreamClient
-from quiver.services.users.service import bootstrap_admin, flush_token_usage
+from quiver.services.index.service import flush_downloads
+from quiver.services.jobs.service import schedule_forever
+from quiver.services.maintenance.service import prepare_data_dir, sweep_at_start
+from quiver.services.tokens.service import flush_token_usage
+from quiver.services.upstreams.service import UpstreamCache, UpstreamClient
+from quiver.services.users.service import bootstrap_admin
 from quiver.settings import Settings
 
 log = logging.getLogger("quiver")

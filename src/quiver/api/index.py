@@ -35,10 +35,10 @@ from quiver.domain.errors import NotFound
 from quiver.domain.roles import Visibility
 from quiver.services.caches import CachedPage
 from quiver.services.context import Context
-from quiver.services.index.queries import list_package_names, view_package
+from quiver.services.index.service import list_package_names, view_package
 from quiver.services.records import FeedInfo, FeedRef, Principal, ViewInfo
-from quiver.services.upstreams.listing import merged_package
-from quiver.services.views.queries import readable_view
+from quiver.services.upstreams.service import merged_package
+from quiver.services.views.service import readable_view
 
 router = APIRouter(include_in_schema=False)
 SIMPLE = "/_packaging/{feed}/pypi/simple"

@@ -35,7 +35,7 @@ from quiver.api.ranges import RangedFileResponse
 from quiver.domain.errors import NotFound
 from quiver.domain.roles import Visibility
 from quiver.services.context import Context
-from quiver.services.index.queries import find_file
+from quiver.services.index.service import find_file
 from quiver.services.records import FeedInfo
 
 METADATA_SUFFIX = ".metadata"

@@ -22,11 +22,12 @@ from quiver.api.index_files import (
 )
 from quiver.domain.errors import NotFound
 from quiver.services.access import role_on
-from quiver.services.changes.record import Actor
+from quiver.services.changes.records import Actor
 from quiver.services.context import Context
 from quiver.services.records import FeedInfo, Principal
-from quiver.services.upstreams.listing import RemoteSource, merged_package
-from quiver.services.upstreams.save import (
+from quiver.services.upstreams.records import RemoteSource
+from quiver.services.upstreams.service import (
+    merged_package,
     open_remote,
     remote_metadata,
     require_save_right,

@@ -26,7 +26,7 @@ from quiver.settings import Settings
 
 MINUTE = 60.0
 HOUR = 3600.0
-# failed sign-ins per username and address, per minute (docs/login.md)
+# failed sign-ins per username and address, per minute (docs/guide/login.md)
 FAILURES_PER_USER = 10
 
 
@@ -86,7 +86,7 @@ class SlidingWindow:
 
 @dataclass
 class AuthLimits:
-    """The windows of the unauthenticated flows (docs/security.md)."""
+    """The windows of the unauthenticated flows (docs/operations/security.md)."""
 
     starts: SlidingWindow  # device-login starts per address, per minute
     pending: SlidingWindow  # codes started per address within a code's lifetime

@@ -31,8 +31,8 @@ from prometheus_client.registry import Collector
 
 from quiver import __version__
 from quiver.api.errors import error_response
-from quiver.services.jobs.stats import JOBS
-from quiver.services.upstreams import save as saving
+from quiver.services.jobs.service import JOBS
+from quiver.services.upstreams import service as saving
 
 if TYPE_CHECKING:
     from starlette.datastructures import State

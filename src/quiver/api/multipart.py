@@ -3,7 +3,7 @@
 File parts go to disk through a ``Stager`` as they arrive; text fields are kept
 in memory up to a bound. Any malformation is an ``Invalid`` with a reason.
 
-Bounds besides the file's own (docs/security.md, "Limits"): at most ``MAX_PARTS`` parts
+Bounds besides the file's own (docs/operations/security.md, "Limits"): at most ``MAX_PARTS`` parts
 (each costs parsing however empty it is: 400,000 empty fields took 21 s), a part's
 headers at most ``MAX_PART_HEAD_BYTES``, and field text and part headers together at most
 the caller's ``field_limit``. twine sends one part per value of every multi-valued field
@@ -24,7 +24,7 @@ from python_multipart.multipart import MultipartParser
 
 from quiver.api.header_params import parse_header_params
 from quiver.domain.errors import Invalid
-from quiver.services.publish.staging import StagedFile, Stager
+from quiver.services.publish.service import StagedFile, Stager
 
 FLUSH_BYTES = 1024 * 1024
 MAX_PARTS = 4096

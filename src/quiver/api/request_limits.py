@@ -1,4 +1,6 @@
-"""Bounds on what one request may make the server hold or wait for (docs/security.md, "Limits").
+"""Bounds on what one request may make the server hold or wait for.
+
+See docs/operations/security.md, "Limits".
 
 Without them one anonymous request could exhaust the server: FastAPI reads a JSON body
 whole before any check or dependency runs (a 400 MiB body to the device-login endpoint

@@ -1,6 +1,6 @@
 """Where ``quiver login`` keeps servers and tokens between commands.
 
-A thin layer over ``quiver_keyring.store`` (docs/credentials.md), the store the
+A thin layer over ``quiver_keyring.store`` (docs/design/credentials.md), the store the
 keyring backend reads too: tokens go to the system keyring when a real one
 works, otherwise into ``$XDG_CONFIG_HOME/quiver/credentials.json`` (mode 0600).
 """

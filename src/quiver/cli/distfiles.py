@@ -9,7 +9,6 @@ server's to decide.
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from quiver.cli.client import ConfigError
 
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 GLOB_CHARACTERS = frozenset("*?[")
-HASH_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,12 +136,3 @@ def name_and_version(filename: str) -> tuple[str, str] | None:
     except (InvalidWheelFilename, InvalidSdistFilename):
         return None
     return str(name), str(version)
-
-
-def file_sha256(path: Path) -> str:
-    """The file's sha256 (hex), read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

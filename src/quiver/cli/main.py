@@ -8,14 +8,12 @@ from quiver.cli.commands import (
     authenticate,
     changes,
     connect,
-    feed_recycle,
     feeds,
     login,
     maintenance,
     orgs,
     packages,
     permissions,
-    projects,
     publish,
     recycle,
     retention,
@@ -32,12 +30,11 @@ app = typer.Typer(
     add_completion=False,
 )
 server.register(app)
-for group in (login, orgs, projects, feeds, users, tokens, permissions, authenticate, connect):
+for group in (login, orgs, feeds, users, tokens, permissions, authenticate, connect):
     group.register(app)
 packages.register(app)
 publish.register(app)
 views.register(app)
-feed_recycle.register(app)
 recycle.register(app)
 retention.register(app)
 changes.register(app)

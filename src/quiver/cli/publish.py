@@ -34,7 +34,9 @@ import httpx
 
 from quiver import __version__
 from quiver.cli.client import ConfigError, Credentials, json_object, redact, split_ref
-from quiver.cli.distfiles import Distribution, collect, file_sha256, name_and_version
+from quiver.cli.distfiles import Distribution, collect, name_and_version
+from quiver.cli.hints import FILE_EXISTS, restore_hint
+from quiver.digests import file_sha256
 
 __all__ = [
     "DEFAULT_JOBS",
@@ -59,7 +61,6 @@ __all__ = [
 ]
 
 DEFAULT_JOBS = 4
-FILE_EXISTS = "file_exists"
 CONNECT_TIMEOUT = 10.0
 # Each read or write of a long upload, and the wait for the answer while the server checks it.
 TRANSFER_TIMEOUT = 600.0
@@ -251,6 +252,7 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
     unreachable: str | None = None
+    ref: str = ""  # the feed, for the hints added to refusals
 
     def emit(self, event: Event) -> None:
         if self.on_progress is not None:
@@ -280,7 +282,7 @@ def upload(
         raise ConfigError("--jobs must be at least 1.")
     workers = max(1, min(jobs, len(files)))
     with _http_client(credentials, workers, transport) as http:
-        run = _Run(http, url, redact(credentials.server), skip_existing, on_progress)
+        run = _Run(http, url, redact(credentials.server), skip_existing, on_progress, ref=ref)
         with ThreadPoolExecutor(workers, thread_name_prefix="quiver-publish") as pool:
             futures = [pool.submit(_publish_one, run, file) for file in files]
             try:
@@ -373,6 +375,11 @@ def _answer(run: _Run, file: Distribution, sha256: str, response: httpx.Response
         return Outcome(file, Result.REFUSED, reason, response.status_code, sha256)
     body = json_object(response)
     message = answer_message(response.status_code, body, response.reason_phrase)
-    return classify(
+    outcome = classify(
         file, sha256, response.status_code, body, message, skip_existing=run.skip_existing
     )
+    parsed = name_and_version(file.filename)
+    if outcome.result is Result.REFUSED and parsed is not None:
+        hint = restore_hint(run.ref, parsed[0], parsed[1], body)
+        return replace(outcome, reason=outcome.reason + hint)
+    return outcome

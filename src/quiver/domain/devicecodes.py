@@ -12,6 +12,8 @@ import secrets
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 USER_CODE_LENGTH = 8
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+DEFAULT_TOKEN_DAYS = 90  # lifetime of a device-login token when none is asked for
+CLIENT_NAME_MAX = 100  # characters in the client name shown on the approval page
 
 
 def new_device_code() -> str:

@@ -5,6 +5,7 @@ prints ``str(err)`` and adds its own hint; nothing here knows about HTTP or comm
 
     QuiverError                 a rule or state refused the request
     ├── Invalid                 the input breaks a rule (also a ValueError, for parsers)
+    │   └── BackupError         (services.maintenance) not a backup, or a damaged one
     ├── TooLarge                the input is over a size limit
     ├── Unauthenticated         no credentials, or credentials that are not valid
     ├── Forbidden               the caller is known but lacks the right
@@ -16,7 +17,8 @@ prints ``str(err)`` and adds its own hint; nothing here knows about HTTP or comm
     ├── TooManyRequests         over a rate or count limit; ``retry_after`` seconds
     ├── StorageFull             the disk or database holding the data is full; nothing kept
     ├── UpstreamError           an upstream index was unreachable, refused, or sent garbage
-    └── GrantError              (services.login) a device-login token request is refused
+    ├── GrantError              (services.login) a device-login token request is refused
+    └── NotReady                (services.health) a readiness check failed (never leaves it)
 """
 
 from __future__ import annotations

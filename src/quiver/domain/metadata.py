@@ -8,7 +8,7 @@ parse, long descriptions that are not UTF-8. Only what an installer or the serve
 refuses a file (see :func:`read_core_metadata`); every other departure from the spec is kept
 as written and reported as a warning.
 
-What the index shows of fields that do not parse (docs/metadata.md): a ``Requires-Python``
+What the index shows of fields that do not parse (docs/guide/metadata.md): a ``Requires-Python``
 that is not a valid specifier set is left out of index pages, as if the file had none (pip
 ignores an invalid one the same way); a ``Requires-Dist`` line that does not parse is left out
 of the parsed list the REST API shows. The ``.metadata`` file (PEP 658) is always the file's

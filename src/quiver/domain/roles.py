@@ -53,6 +53,10 @@ class Scope(enum.IntEnum):
             ) from None
 
 
+#: Roles in an organization: members see it, owners manage it.
+ORG_ROLES = ("member", "owner")
+
+
 # The highest role a token of each scope can exercise. A read token installs,
 # and installing is how a collaborator saves from upstreams, so read reaches
 # collaborator; publishing needs write; managing the feed needs manage.

@@ -7,6 +7,8 @@ import re
 import secrets
 
 TOKEN_PREFIX = "qvr_"  # noqa: S105 (a public prefix, not a secret)
+MAX_TOKEN_DAYS = 3650  # the longest lifetime a token may be given, in days
+TOKEN_NAME_MAX = 100  # characters in a token's name
 _TOKEN_RE = re.compile(r"^qvr_[A-Za-z0-9_-]{32,128}$")
 
 

@@ -15,10 +15,11 @@ from quiver.domain.feed_bin import gone_message
 from quiver.domain.roles import SCOPE_CEILING, Role, Scope, Visibility, effective_role
 from quiver.domain.tokens import looks_like_token, token_digest
 from quiver.services.context import Context
-from quiver.services.feeds.models import Feed, FeedRole
+from quiver.services.feeds.models import Feed
 from quiver.services.orgs.models import Organization, OrgMember, Project
+from quiver.services.permissions.models import FeedRole
 from quiver.services.records import ANONYMOUS, FeedInfo, FeedRef, Principal
-from quiver.services.users.models import Token
+from quiver.services.tokens.models import Token
 
 
 def feed_info(feed: Feed, org: str, project: str | None) -> FeedInfo:

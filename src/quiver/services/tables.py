@@ -2,13 +2,15 @@
 
 from quiver.db.base import Base
 from quiver.services.changes.models import FeedEvent
-from quiver.services.feeds.models import Feed, FeedRole
+from quiver.services.feeds.models import Feed
 from quiver.services.jobs.models import JobLease
 from quiver.services.login.models import DeviceCode
 from quiver.services.orgs.models import Organization, OrgMember, Project
 from quiver.services.packages.models import BlobClaim, File, FilenameRecord, Package, Version
+from quiver.services.permissions.models import FeedRole
+from quiver.services.tokens.models import Token, TokenFeed
 from quiver.services.upstreams.models import Upstream
-from quiver.services.users.models import Token, TokenFeed, User
+from quiver.services.users.models import User
 from quiver.services.views.models import FeedView, ViewVersion
 
 __all__ = [

@@ -5,7 +5,7 @@ keyring loads this module through the ``keyring.backends`` entry point; defining
 ahead of the operating system's keyrings, and because it answers ``None`` for every URL
 that is not a Quiver server's, the chainer then asks the next backend as before.
 
-Lookups follow ``docs/credentials.md`` (:func:`quiver_keyring.store.credential_for`):
+Lookups follow ``docs/design/credentials.md`` (:func:`quiver_keyring.store.credential_for`):
 ``QUIVER_TOKEN`` first, then the servers ``quiver login`` stored. This backend never
 prompts, never prints and never raises from a lookup: any error is logged at debug level and
 answered with ``None``. It never stores anything either: ``quiver login`` and

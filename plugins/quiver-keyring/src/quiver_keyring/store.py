@@ -1,6 +1,6 @@
 """The one credential store shared by ``quiver login`` and the keyring backend.
 
-Contract (docs/credentials.md): a JSON file ``$XDG_CONFIG_HOME/quiver/credentials.json``
+Contract (docs/design/credentials.md): a JSON file ``$XDG_CONFIG_HOME/quiver/credentials.json``
 (directory 0700, file 0600, replaced atomically) lists the servers logged in to, keyed by
 normalized URL, and which of them is the default. Each token sits in the system keyring
 (service ``quiver:<server key>``, username ``token``) when a real backend works, otherwise
@@ -269,7 +269,7 @@ def default_server() -> str | None:
 
 
 def credential_for(url: str) -> Credential | None:
-    """The credential that answers for ``url`` (docs/credentials.md), or None.
+    """The credential that answers for ``url`` (docs/design/credentials.md), or None.
 
     1. QUIVER_TOKEN, when set, wins for URLs under QUIVER_SERVER if that is set;
        otherwise under any stored server if there are some; otherwise for any URL

@@ -1,4 +1,4 @@
-"""Which system keyring the credential store may keep tokens in (docs/credentials.md).
+"""Which system keyring the credential store may keep tokens in (docs/design/credentials.md).
 
 The highest-priority real backend: never keyring's placeholders (fail, null), its
 chainer, or ``quiver_keyring``'s own backend. A keyring that fails counts as none.

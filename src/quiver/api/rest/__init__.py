@@ -3,15 +3,14 @@
 from fastapi import APIRouter
 
 from quiver.api.rest import (
-    batch,
     changes,
     connect,
-    feed_recycle,
     feeds,
     health,
     login,
     orgs,
     packages,
+    permissions,
     recycle,
     retention,
     tokens,
@@ -27,14 +26,13 @@ router.include_router(login.router)
 router.include_router(tokens.router)
 router.include_router(orgs.router)
 router.include_router(feeds.mounted())
-router.include_router(feed_recycle.mounted())
+router.include_router(permissions.mounted())
+router.include_router(recycle.mounted())
 router.include_router(connect.mounted())
 router.include_router(upstreams.mounted())
 router.include_router(packages.mounted())
 router.include_router(views.mounted())
 router.include_router(retention.mounted())
-router.include_router(recycle.mounted())
 router.include_router(changes.mounted())
-router.include_router(batch.mounted())
 
 __all__ = ["router"]

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
 from quiver.api.rest.schemas import ERRORS
-from quiver.services.changes import queries as reading
-from quiver.services.changes.queries import AuditEntry, Change
+from quiver.domain.changes import DEFAULT_BATCH, MAX_BATCH
+from quiver.services.changes import service as reading
+from quiver.services.changes.records import AuditEntry, Change
 
 router = APIRouter(tags=["changes"], responses=ERRORS)
 
@@ -32,8 +33,7 @@ BatchParam = Annotated[
     int | None,
     Query(
         alias="batchSize",
-        description=f"At most this many entries, 1 to {reading.MAX_BATCH}; "
-        f"default {reading.DEFAULT_BATCH}",
+        description=f"At most this many entries, 1 to {MAX_BATCH}; default {DEFAULT_BATCH}",
     ),
 ]
 TOKEN_FIELD = Field(

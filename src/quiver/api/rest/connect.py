@@ -3,7 +3,7 @@
 For the web UI's "Connect to feed" dialog and ``quiver connect``. Needs the reader role on
 the feed (anonymous callers of a private feed get 401, like the index itself); ``{feed}``
 may name a view (``libs@release``). The text comes from :mod:`quiver.domain.snippets` and
-never holds a token.
+never holds a token (``quiver.services.connect.service``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from quiver.api.deps import ContextDep, FeedRefDep, PrincipalDep
-from quiver.api.index import readable_feed
 from quiver.api.rest.feeds import FEEDS, base_url
 from quiver.api.rest.schemas import ERRORS
-from quiver.domain.errors import Invalid
-from quiver.domain.snippets import DEFAULT_TOOL, TOOLS, connect_snippets
+from quiver.domain.snippets import DEFAULT_TOOL, TOOLS
+from quiver.services.connect import service as connecting
 
 router = APIRouter(tags=["feeds"], responses=ERRORS)
 
@@ -47,13 +46,7 @@ async def connect(
     tool: Annotated[str, Query(description=f"One of {', '.join(TOOLS)}")] = DEFAULT_TOOL,
 ) -> ConnectOut:
     """Snippets to use the feed (or view) from a tool: config files, commands and notes."""
-    info = await readable_feed(ctx, principal, ref)
-    try:
-        found = connect_snippets(
-            base_url(request), info.org, info.project, info.name, ref.view, tool
-        )
-    except Invalid as err:
-        raise Invalid(str(err)) from None
+    found = await connecting.snippets(ctx, principal, ref, base_url(request), tool)
     return ConnectOut(
         tool=found.tool,
         feed=found.feed,

@@ -1,4 +1,4 @@
-"""Feeds and feed permissions, for org-scoped and project-scoped feeds alike.
+"""Feeds, org-scoped and project-scoped alike.
 
 The routes are written once and mounted under ``/{org}`` and ``/{org}/{project}``
 (see ``mounted``); the feed a URL names comes from ``quiver.api.deps.feed_ref``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request
 
 from quiver.api.deps import ContextDep, FeedRefDep, PrincipalDep
 from quiver.api.rest.schemas import (
@@ -18,17 +18,15 @@ from quiver.api.rest.schemas import (
     FeedCreate,
     FeedOut,
     FeedUpdate,
-    PermissionOut,
-    PermissionPut,
     UpstreamCreate,
 )
 from quiver.domain.errors import Invalid
-from quiver.domain.roles import Role, Visibility
+from quiver.domain.roles import Visibility
 from quiver.services.feeds import service as feeds
 from quiver.services.feeds.service import FeedDetails
 from quiver.services.records import FeedRef
 from quiver.services.upstreams import service as upstreams
-from quiver.services.upstreams.specs import UpstreamSpec
+from quiver.services.upstreams.records import UpstreamSpec
 
 router = APIRouter(tags=["feeds"], responses=ERRORS)
 FEEDS = "/_apis/packaging/feeds"
@@ -144,34 +142,10 @@ async def update_feed(
     return feed_out(request, details)
 
 
-# DELETE FEEDS/{feed} (to the recycle bin) is in quiver.api.rest.feed_recycle.
+# DELETE FEEDS/{feed} (to the recycle bin) is in quiver.api.rest.recycle.
 
 
-@router.get(FEEDS + "/{feed}/permissions")
-async def list_permissions(
-    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep
-) -> list[PermissionOut]:
-    """Explicit roles on the feed (feed owners)."""
-    rows = await feeds.list_permissions(ctx, principal, ref)
-    return [PermissionOut(username=user.username, role=role.label) for user, role in rows]
-
-
-@router.put(FEEDS + "/{feed}/permissions/{user}")
-async def set_permission(
-    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, user: str, body: PermissionPut
-) -> PermissionOut:
-    """Give a user a role on the feed, replacing any role they had (feed owners)."""
-    found, role = await feeds.set_permission(ctx, principal, ref, user, Role.parse(body.role))
-    return PermissionOut(username=found.username, role=role.label)
-
-
-@router.delete(FEEDS + "/{feed}/permissions/{user}", status_code=204)
-async def remove_permission(
-    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, user: str
-) -> Response:
-    """Take a user's explicit role on the feed away (feed owners)."""
-    await feeds.remove_permission(ctx, principal, ref, user)
-    return Response(status_code=204)
+# The permissions routes (FEEDS/{feed}/permissions) are in quiver.api.rest.permissions.
 
 
 def _org(org: Annotated[str, Path(description="Organization")]) -> None:

@@ -76,7 +76,7 @@ async def start_device(
 
     Anyone may start one, so each client address may start only so many a minute
     and have only so many codes waiting, and the server only so many in all:
-    429 with ``Retry-After`` beyond that (docs/security.md).
+    429 with ``Retry-After`` beyond that (docs/operations/security.md).
     """
     limits, address = auth_limits(request), client_address(request)
     wait = limits.starts.take(address)

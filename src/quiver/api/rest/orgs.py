@@ -16,17 +16,17 @@ from quiver.api.rest.schemas import (
     ProjectOut,
 )
 from quiver.services.orgs import service as orgs
-from quiver.services.orgs.models import Organization, Project
+from quiver.services.orgs.records import OrgInfo, ProjectInfo
 
 router = APIRouter(responses=ERRORS)
 ORGS = "/_apis/organizations"
 
 
-def org_out(org: Organization) -> OrgOut:
+def org_out(org: OrgInfo) -> OrgOut:
     return OrgOut(name=org.name, created_at=org.created_at)
 
 
-def project_out(project: Project, org: str) -> ProjectOut:
+def project_out(project: ProjectInfo, org: str) -> ProjectOut:
     return ProjectOut(
         name=project.name,
         org=org,
@@ -51,7 +51,7 @@ async def create_org(ctx: ContextDep, principal: PrincipalDep, body: OrgCreate) 
 async def list_members(ctx: ContextDep, principal: PrincipalDep, org: str) -> list[MemberOut]:
     """Members of the organization and their organization roles (members may look)."""
     members = await orgs.list_members(ctx, principal, org)
-    return [MemberOut(username=user.username, role=member.role) for user, member in members]
+    return [MemberOut(username=member.username, role=member.role) for member in members]
 
 
 @router.put(ORGS + "/{org}/members/{user}", tags=["organizations"])

@@ -1,18 +1,24 @@
-"""Packages of a feed: listing, versions with their origin, yanking, upstream behaviour.
+"""Packages of a feed: listing, versions with their origin, yanking, upstream behaviour,
+and batch operations on many versions in one call, with a result per version.
 
 Mounted like the feed routes, under ``/{org}`` and ``/{org}/{project}``.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
 from quiver.api.deps import ContextDep, PrincipalDep
+from quiver.api.errors import status_of
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
 from quiver.api.rest.schemas import (
     ERRORS,
     PackageOut,
     PackageVersionsOut,
+    Request,
     UpstreamingOut,
     UpstreamingPut,
     VersionFileOut,
@@ -20,10 +26,10 @@ from quiver.api.rest.schemas import (
     YankPost,
 )
 from quiver.domain.errors import NotFound
+from quiver.domain.versions import MAX_BATCH, MAX_REASON
 from quiver.services.context import Context
-from quiver.services.packages import queries as packages
-from quiver.services.packages import yank as yanking
-from quiver.services.packages.queries import VersionEntry
+from quiver.services.packages import service as packages
+from quiver.services.packages.records import Item, VersionEntry, YankState
 from quiver.services.records import FeedRef, Principal
 from quiver.services.upstreams import service as upstreams
 
@@ -115,7 +121,7 @@ async def yank_version(
     version replaces its reason.
     """
     reason = body.reason if body is not None else None
-    state = await yanking.yank(ctx, principal, ref, name, version, reason)
+    state = await packages.yank(ctx, principal, ref, name, version, reason)
     return await _version(ctx, principal, ref, state)
 
 
@@ -125,12 +131,12 @@ async def unyank_version(
     ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, name: str, version: str
 ) -> VersionOut:
     """Un-yank the version (contributors); nothing changes if it is not yanked."""
-    state = await yanking.unyank(ctx, principal, ref, name, version)
+    state = await packages.unyank(ctx, principal, ref, name, version)
     return await _version(ctx, principal, ref, state)
 
 
 async def _version(
-    ctx: Context, principal: Principal, ref: FeedRef, state: yanking.YankState
+    ctx: Context, principal: Principal, ref: FeedRef, state: YankState
 ) -> VersionOut:
     """The version as the versions listing shows it."""
     found = await packages.list_versions(ctx, principal, ref, state.name)
@@ -160,6 +166,72 @@ async def set_upstreaming(
     """
     found = await upstreams.set_package_upstreaming(ctx, principal, ref, name, body.behavior)
     return UpstreamingOut(name=found.name, behavior=found.behavior)
+
+
+# --- batch operations ------------------------------------------------------------------
+
+Operation = Literal["promote", "demote", "yank", "unyank", "delete", "restore", "purge"]
+
+
+class BatchItem(Request):
+    name: str = Field(examples=["foo-bar"])
+    version: str = Field(examples=["1.0"])
+
+
+class BatchPost(Request):
+    operation: Operation
+    view: str | None = Field(
+        default=None, description="The view (promote and demote only)", examples=["release"]
+    )
+    reason: str | None = Field(
+        default=None, description=f"Why (yank and delete only; at most {MAX_REASON} characters)"
+    )
+    versions: list[BatchItem] = Field(description=f"1 to {MAX_BATCH} versions")
+
+
+class BatchResultOut(BaseModel):
+    name: str
+    version: str
+    ok: bool
+    status: int = Field(description="200, or the HTTP status this version alone would get")
+    message: str | None = Field(description="Why it failed; null when it worked")
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResultOut] = Field(description="One per version, in the order given")
+
+
+@router.post(PACKAGES + "/batch")
+async def run_batch(
+    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, body: BatchPost
+) -> BatchOut:
+    """Promote, demote, yank, un-yank, delete, restore or purge many versions.
+
+    Each version is done on its own, with the role its operation needs (contributors
+    promote, yank and un-yank; owners demote, delete, restore and purge): one
+    failure does not undo the others. The answer is 200 with a result per version.
+    """
+    results = await packages.run_batch(
+        ctx,
+        principal,
+        ref,
+        body.operation,
+        [Item(item.name, item.version) for item in body.versions],
+        view=body.view,
+        reason=body.reason,
+    )
+    return BatchOut(
+        results=[
+            BatchResultOut(
+                name=result.name,
+                version=result.version,
+                ok=result.ok,
+                status=200 if result.error is None else status_of(result.error),
+                message=None if result.error is None else str(result.error),
+            )
+            for result in results
+        ]
+    )
 
 
 def mounted() -> APIRouter:

@@ -14,10 +14,8 @@ from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
 from quiver.api.rest.schemas import ERRORS, Request
 from quiver.domain.retention import Policy
-from quiver.services.retention import policy as policies
 from quiver.services.retention import service as retention
-from quiver.services.retention.policy import UNCHANGED
-from quiver.services.retention.service import Outcome, RetentionReport
+from quiver.services.retention.records import UNCHANGED, Outcome, RetentionReport
 
 router = APIRouter(tags=["retention"], responses=ERRORS)
 RETENTION = FEEDS + "/{feed}/retention"
@@ -74,7 +72,7 @@ def outcomes(items: tuple[Outcome, ...]) -> list[OutcomeOut]:
 @router.get(RETENTION)
 async def get_retention(ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep) -> PolicyOut:
     """The feed's retention policy (readers); nulls mean no policy."""
-    return policy_out(await policies.get_policy(ctx, principal, ref))
+    return policy_out(await retention.get_policy(ctx, principal, ref))
 
 
 @router.put(RETENTION)
@@ -84,7 +82,7 @@ async def set_retention(
     """Set the feed's retention policy (owners): null clears a condition, a field left
     out stays as it is. A version goes only when every condition set says so."""
     given = body.model_fields_set
-    policy = await policies.set_policy(
+    policy = await retention.set_policy(
         ctx,
         principal,
         ref,

@@ -7,13 +7,12 @@ from fastapi import APIRouter, Response
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.schemas import CONFLICT, ERRORS, MeOut, PasswordPut, UserCreate, UserOut
 from quiver.services.users import service as accounts
-from quiver.services.users.models import User
-from quiver.services.users.passwords import set_password
+from quiver.services.users.records import UserInfo
 
 router = APIRouter(prefix="/_apis/users", tags=["users"], responses=ERRORS)
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: UserInfo) -> UserOut:
     return UserOut(username=user.username, is_admin=user.is_admin, created_at=user.created_at)
 
 
@@ -51,5 +50,5 @@ async def put_password(
 
     The password signs the user in on the device-login page (``quiver login``).
     """
-    await set_password(ctx, principal, username, body.password)
+    await accounts.set_password(ctx, principal, username, body.password)
     return Response(status_code=204)

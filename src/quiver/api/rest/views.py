@@ -15,7 +15,7 @@ from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
 from quiver.api.rest.schemas import CONFLICT, ERRORS, Request
 from quiver.domain.roles import Visibility
 from quiver.services.views import service as views
-from quiver.services.views.service import Promotion, ViewDetails
+from quiver.services.views.records import Promotion, ViewDetails
 
 router = APIRouter(tags=["views"], responses=ERRORS)
 VIEWS = FEEDS + "/{feed}/views"

@@ -24,12 +24,12 @@ from quiver.api.deps import get_context
 from quiver.api.errors import status_of
 from quiver.api.limits import auth_limits, client_address
 from quiver.api.ui.security import FormGuard, load_form_key, same_origin
-from quiver.domain.errors import QuiverError, TooManyRequests
+from quiver.domain.errors import NotFound, QuiverError, TooManyRequests
 from quiver.domain.names import name_key
 from quiver.services.login import service as devicelogin
-from quiver.services.login.service import DeviceRequest
-from quiver.services.users.models import User
-from quiver.services.users.passwords import verify_password
+from quiver.services.login.records import DeviceRequest
+from quiver.services.users import service as accounts
+from quiver.services.users.records import UserInfo
 
 router = APIRouter(prefix="/_auth", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -159,10 +159,13 @@ def _check_form(request: Request, fields: dict[str, str]) -> bool:
 def _failed(request: Request, err: QuiverError, *, code: str, username: str = "") -> HTMLResponse:
     """The form again with ``err``'s sentence and status (and Retry-After on a 429)."""
     wait = err.retry_after if isinstance(err, TooManyRequests) else None
+    error = str(err)
+    if isinstance(err, NotFound):  # the code: a new one comes from running the command again
+        error = f"{error.rstrip('.')}: run 'quiver login' again."
     return _form(
         request,
         status=status_of(err),
-        error=str(err),
+        error=error,
         code=code,
         username=username,
         retry_after=wait,
@@ -176,7 +179,7 @@ def _count_lookup(request: Request) -> None:
         raise TooManyRequests("Too many codes looked up from your address.", wait)
 
 
-async def _sign_in(request: Request, username: str, password: str) -> User:
+async def _sign_in(request: Request, username: str, password: str) -> UserInfo:
     """The user these credentials name; 429 after too many failures, 401 when wrong.
 
     Failures count per username and address (10 a minute) and per address whatever
@@ -189,7 +192,7 @@ async def _sign_in(request: Request, username: str, password: str) -> User:
     wait = max(limits.user_failures.wait(key), limits.address_failures.wait(address))
     if wait:
         raise TooManyRequests("Too many failed sign-ins from your address.", wait)
-    user = await verify_password(get_context(request), username, password)
+    user = await accounts.verify_password(get_context(request), username, password)
     if user is None:
         limits.user_failures.record(key)
         limits.address_failures.record(address)

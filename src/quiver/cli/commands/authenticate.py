@@ -38,8 +38,11 @@ from quiver.cli.connections import ServiceConnection, load_connections
 from quiver.cli.envformat import FormatError, OutputFormat, render
 from quiver.cli.indexes import Signed, check_feeds, masked, merged, secrets_of
 from quiver.cli.pypirc import Repository, remove_previous, write_pypirc
+from quiver.domain.roles import Role
 
-PUBLISHING_ROLES = ("contributor", "owner")
+#: The roles whose holders may publish (the server decides; this only words the warning).
+PUBLISHING_ROLES = frozenset(role.label for role in Role if role >= Role.CONTRIBUTOR)
+
 
 FeedRefsArg = Annotated[
     list[str] | None,

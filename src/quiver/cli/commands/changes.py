@@ -1,4 +1,4 @@
-"""``quiver feed changes|audit`` and ``quiver package batch``.
+"""``quiver feed changes|audit``.
 
 The change feed (readers, for mirroring) and the audit log (owners) page with a
 continuation token; the commands print the token to continue from last, so a
@@ -14,22 +14,20 @@ from typing import Annotated, Any
 import typer
 
 from quiver.cli.client import Client, feed_path
-from quiver.cli.commands import feeds, packages
+from quiver.cli.commands import feeds
 from quiver.cli.commands._common import (
-    EXIT_REFUSED,
-    EXIT_USAGE,
     FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
     connect,
     emit_json,
-    fail,
     guarded,
     note,
     table,
     when,
 )
+from quiver.domain.changes import DEFAULT_BATCH, MAX_BATCH
 
 TokenArg = Annotated[
     str | None,
@@ -45,7 +43,7 @@ BatchOpt = Annotated[
     typer.Option(
         "--batch-size",
         metavar="N",
-        help="At most N entries per page, 1 to 1000 (server default 100).",
+        help=f"At most N entries per page, 1 to {MAX_BATCH} (server default {DEFAULT_BATCH}).",
         show_default=False,
     ),
 ]
@@ -186,80 +184,7 @@ def audit(
     _finish(found, "entries")
 
 
-OPERATIONS = "promote, demote, yank, unyank, delete, restore or purge"
-DONE = {
-    "promote": "Promoted",
-    "demote": "Demoted",
-    "yank": "Yanked",
-    "unyank": "Un-yanked",
-    "delete": "Deleted",
-    "restore": "Restored",
-    "purge": "Purged",
-}
-
-
-def _item(spec: str) -> dict[str, str]:
-    name, sep, version = spec.partition("==")
-    if not sep or not name.strip() or not version.strip():
-        fail(f"Name each version as NAME==VERSION, not {spec!r}.", EXIT_USAGE)
-    return {"name": name.strip(), "version": version.strip()}
-
-
-def batch(
-    ref: FeedRefArg,
-    operation: Annotated[
-        str, typer.Argument(metavar="OPERATION", help=OPERATIONS + ".", show_default=False)
-    ],
-    versions: Annotated[
-        list[str],
-        typer.Argument(metavar="NAME==VERSION...", help="1 to 500 versions.", show_default=False),
-    ],
-    view: Annotated[
-        str | None,
-        typer.Option("--view", help="The view (promote and demote).", show_default=False),
-    ] = None,
-    reason: Annotated[
-        str | None,
-        typer.Option("--reason", help="Why (yank and delete; at most 512 characters)."),
-    ] = None,
-    server: ServerOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Promote, demote, yank, un-yank, delete, restore or purge many versions in one call.
-
-    Each version is done on its own, with the role its operation needs; one
-    failure undoes nothing else. Exits 1 if any version failed.
-    """
-    body: dict[str, Any] = {"operation": operation, "versions": [_item(v) for v in versions]}
-    if view is not None:
-        body["view"] = view
-    if reason is not None:
-        body["reason"] = reason
-    with guarded():
-        url = feed_path(ref) + "/packages/batch"
-    with connect(server, token) as client:
-        found = client.post(url, body)
-    results: list[dict[str, Any]] = found["results"]
-    failed = [r for r in results if not r["ok"]]
-    if as_json:
-        emit_json(found)
-    else:
-        rows = [
-            [r["name"], r["version"], "ok" if r["ok"] else f"{r['status']}: {r['message']}"]
-            for r in results
-        ]
-        table(["PACKAGE", "VERSION", "RESULT"], rows, empty="No versions.", keep_whole=[True, True])
-    if failed:
-        fail(f"{len(failed)} of {len(results)} versions failed; the others are done.", EXIT_REFUSED)
-    if not as_json:
-        done = DONE.get(operation.strip().lower(), "Done")
-        target = f"{ref}@{view}" if view else ref
-        note(f"{done} {len(results)} versions in {target}.")
-
-
 def register(_root: typer.Typer) -> None:
     """Attach the commands to ``quiver feed`` and ``quiver package``."""
     feeds.app.command("changes")(changes)
     feeds.app.command("audit")(audit)
-    packages.app.command("batch")(batch)

@@ -2,7 +2,7 @@
 
 ``quiver login SERVER`` runs the device login: it shows a URL and a code, the
 person approves in a browser, and the new token goes to the credential store
-(system keyring when one works, else a 0600 file; docs/login.md).
+(system keyring when one works, else a 0600 file; docs/guide/login.md).
 ``--token T`` (``-``: from stdin) skips the browser.
 """
 
@@ -22,9 +22,12 @@ from quiver.cli import login_flow as devicelogin
 from quiver.cli.client import Client, ClientError, ConfigError, normalize_server, path, redact
 from quiver.cli.commands._common import EXIT_USAGE, fail, guarded, note
 from quiver.cli.credentials import delete_credentials, load_credentials, save_credentials
+from quiver.domain.devicecodes import CLIENT_NAME_MAX, DEFAULT_TOKEN_DAYS
+from quiver.domain.roles import Scope
+from quiver.domain.tokens import MAX_TOKEN_DAYS
 
 EXIT_INTERRUPTED = 130
-SCOPES = ("packaging:read", "packaging:write", "packaging:manage")
+SCOPES = tuple(scope.label for scope in Scope)
 
 ServerArg = Annotated[
     str | None,
@@ -48,10 +51,11 @@ def login(
     ] = None,
     scope: Annotated[
         str, typer.Option(help="Scope of the new token: packaging:read, write or manage.")
-    ] = "packaging:write",
+    ] = Scope.WRITE.label,
     expires_in_days: Annotated[
-        int, typer.Option(help="Lifetime of the new token in days.", min=1, max=3650)
-    ] = 90,
+        int,
+        typer.Option(help="Lifetime of the new token in days.", min=1, max=MAX_TOKEN_DAYS),
+    ] = DEFAULT_TOKEN_DAYS,
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Only print the URL; do not open a browser.")
     ] = False,
@@ -101,7 +105,7 @@ def _read_token(token: str) -> str:
 
 def _device_login(base: str, scope: str, days: int, *, browser: bool) -> str:
     """Run the device login against ``base``; the new token. Ctrl-C exits with 130."""
-    client_name = f"quiver CLI on {socket.gethostname()}"[:100]
+    client_name = f"quiver CLI on {socket.gethostname()}"[:CLIENT_NAME_MAX]
     try:
         with Client(base) as client:
             started = devicelogin.start(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import asdict
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -18,10 +17,7 @@ import typer
 from quiver.cli.commands._common import EXIT_USAGE, JsonOpt, emit_json, fail, note, table, when
 
 if TYPE_CHECKING:
-    from quiver.blobs import BlobStore
-    from quiver.services.maintenance.archive import Manifest
-    from quiver.services.maintenance.fsck import FsckReport
-    from quiver.settings import Settings
+    from quiver.services.maintenance.service import BackupError, FsckReport
 
 T = TypeVar("T")
 EXIT_PROBLEMS = 1
@@ -53,12 +49,12 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from quiver.blobs import BlobStoreError
-    from quiver.services.maintenance.archive import BackupError
+    from quiver.services.maintenance.service import BackupError
 
     try:
         return asyncio.run(work)
     except BackupError as err:
-        fail(str(err))
+        fail(str(err) + hint(err))
     except BlobStoreError as err:
         fail(f"QUIVER_STORAGE_URL: {err}", EXIT_USAGE)
     except (OperationalError, DBAPIError, OSError) as err:
@@ -66,16 +62,16 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
         fail(f"cannot use the database or the files: {reason}", EXIT_USAGE)
 
 
-async def _store(settings: Settings) -> BlobStore:
-    from quiver.blobs import open_blob_store
+def hint(err: BackupError) -> str:
+    """The command that gets past ``err`` (the service's messages name none), or ""."""
+    from quiver.services.maintenance import service
 
-    return await open_blob_store(settings)
-
-
-def _storage_kind(store: BlobStore) -> str:
-    from quiver.blobs import FilesystemBlobStore
-
-    return "filesystem" if isinstance(store, FilesystemBlobStore) else "s3"
+    hints = {
+        service.SCHEMA_BEHIND: " Run 'quiver db upgrade' first.",
+        service.BLOBS_MISSING: " Run 'quiver admin fsck' for the full list.",
+        service.DATABASE_NOT_EMPTY: " To replace everything in it, pass --force.",
+    }
+    return hints.get(err.details.get("code", ""), "")
 
 
 def fsck(
@@ -95,22 +91,10 @@ def fsck(
     left to fix.
     """
     from quiver.cli.commands._common import server_settings
-    from quiver.db.engine import make_engine
-    from quiver.services.maintenance.fsck import Fsck, fsck
+    from quiver.services.maintenance import service
 
     settings = server_settings({})
-    seconds = settings.orphan_grace_seconds if grace is None else grace
-
-    async def work() -> FsckReport:
-        engine = make_engine(settings.resolved_database_url())
-        try:
-            store = await _store(settings)
-            where = Fsck(engine, store, settings.tmp_dir, timedelta(seconds=seconds))
-            return await fsck(where, repair=repair)
-        finally:
-            await engine.dispose()
-
-    report = _run(work())
+    report = _run(service.fsck(settings, repair=repair, grace_seconds=grace))
     if as_json:
         emit_json(_report_json(report))
     else:
@@ -187,16 +171,10 @@ def backup(
     SQLite and PostgreSQL, for the filesystem and S3 stores.
     """
     from quiver.cli.commands._common import server_settings
-    from quiver.services.maintenance.backup import Source, backup
+    from quiver.services.maintenance import service
 
     settings = server_settings({})
-
-    async def work() -> Manifest:
-        store = await _store(settings)
-        source = Source(settings.resolved_database_url(), store, _storage_kind(store))
-        return await backup(source, dest.resolve())
-
-    manifest = _run(work())
+    manifest = _run(service.backup(settings, dest.resolve()))
     if as_json:
         emit_json({"path": str(dest.resolve()), **manifest.to_json()})
         return
@@ -224,16 +202,11 @@ def restore(
     """
     from quiver.cli.commands._common import server_settings
     from quiver.privatefs import private_dirs
-    from quiver.services.maintenance.restore import Restored, Target, restore
+    from quiver.services.maintenance import service
 
     settings = server_settings({})
-
-    async def work() -> Restored:
-        target = Target(settings.resolved_database_url(), await _store(settings), settings.tmp_dir)
-        return await restore(src.resolve(), target, force=force)
-
     private_dirs(settings.data_dir)
-    done = _run(work())
+    done = _run(service.restore(settings, src.resolve(), force=force))
     if as_json:
         emit_json(
             {

@@ -1,4 +1,4 @@
-"""``quiver org``: organizations and their members."""
+"""``quiver org`` and ``quiver project``: organizations, their members and their projects."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import typer
 
 from quiver.cli.client import path
 from quiver.cli.commands._common import JsonOpt, ServerOpt, TokenOpt, connect, listing, note
+from quiver.domain.roles import ORG_ROLES
 
 app = typer.Typer(help="Organizations and their members.", no_args_is_help=True)
 member_app = typer.Typer(help="Members of an organization.", no_args_is_help=True)
 app.add_typer(member_app, name="member")
+project_app = typer.Typer(
+    help="Projects: groups of feeds in an organization.", no_args_is_help=True
+)
 
 OrgArg = Annotated[str, typer.Argument(help="Organization name.", show_default=False)]
 UserArg = Annotated[str, typer.Argument(help="User name.", show_default=False)]
@@ -42,14 +46,14 @@ def list_(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = F
 def member_add(
     org: OrgArg,
     user: UserArg,
-    role: Annotated[str, typer.Option(help="member or owner.")] = "member",
+    role: Annotated[str, typer.Option(help=f"{' or '.join(ORG_ROLES)}.")] = ORG_ROLES[0],
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Add USER to ORG, or change their role there (organization owners)."""
     with connect(server, token) as client:
         member = client.put(path("_apis", "organizations", org, "members", user), {"role": role})
-    article = "an" if member["role"] == "owner" else "a"
+    article = "an" if member["role"][0] in "aeiou" else "a"
     note(f"{member['username']} is now {article} {member['role']} of {org}.")
 
 
@@ -73,5 +77,33 @@ def member_list(
     listing(members, [("USER", "username"), ("ROLE", "role")], as_json=as_json, empty="No members.")
 
 
+@project_app.command("create")
+def project_create(
+    org: OrgArg,
+    name: Annotated[str, typer.Argument(help="Project name.", show_default=False)],
+    description: Annotated[str | None, typer.Option(help="What the project is for.")] = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Create project NAME in ORG (organization owners)."""
+    with connect(server, token) as client:
+        project = client.post(
+            path(org, "_apis", "projects"), {"name": name, "description": description}
+        )
+    note(f"Created project {org}/{project['name']}.")
+
+
+@project_app.command("list")
+def project_list(
+    org: OrgArg, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """The projects of ORG."""
+    with connect(server, token) as client:
+        projects = client.get(path(org, "_apis", "projects"))
+    columns = [("NAME", "name"), ("DESCRIPTION", "description"), ("CREATED", "created_at")]
+    listing(projects, columns, as_json=as_json, empty=f"No projects in {org}.")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="org")
+    root.add_typer(project_app, name="project")

@@ -3,24 +3,31 @@ behaviour."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 
-from quiver.cli.client import feed_path, path
+from quiver.cli.client import ClientError, feed_path, path
 from quiver.cli.commands._common import (
+    EXIT_REFUSED,
+    EXIT_USAGE,
     FeedRefArg,
     JsonOpt,
     ServerOpt,
     TokenOpt,
     connect,
     emit_json,
+    fail,
     guarded,
     listing,
     note,
     table,
     when,
 )
+from quiver.cli.hints import restore_hint
+from quiver.domain.versions import BATCH_OPERATIONS, MAX_BATCH, MAX_REASON
 
 app = typer.Typer(help="Packages in a feed.", no_args_is_help=True)
 
@@ -36,6 +43,24 @@ def package_url(ref: str, name: str, *parts: str) -> str:
     """The REST address of package ``name`` in feed ``ref``, with ``parts`` appended."""
     with guarded():
         return feed_path(ref) + "/packages" + path(name, *parts)
+
+
+@contextmanager
+def hinted(hint: Callable[[ClientError], str]) -> Iterator[None]:
+    """Fail with the server's refusal followed by ``hint(err)``, the command that gets past
+    it (the server's messages name no commands); other errors go on unchanged."""
+    try:
+        yield
+    except ClientError as err:
+        extra = hint(err) if err.status is not None else ""
+        if not extra:
+            raise
+        fail(err.message + extra, err.exit_code)
+
+
+def restore_hinted(ref: str, name: str, version: str) -> Callable[[ClientError], str]:
+    """The hint for a refusal because the version is in the recycle bin of ``ref``."""
+    return lambda err: restore_hint(ref, name, version, err.data)
 
 
 def version_text(version: dict[str, Any]) -> str:
@@ -124,7 +149,9 @@ def yank(
     version: VersionArg,
     reason: Annotated[
         str | None,
-        typer.Option("--reason", help="Why (at most 512 characters); installers show it."),
+        typer.Option(
+            "--reason", help=f"Why (at most {MAX_REASON} characters); installers show it."
+        ),
     ] = None,
     server: ServerOpt = None,
     token: TokenOpt = None,
@@ -163,7 +190,7 @@ def _version_action(
     """POST ``.../versions/{version}/{action}`` and show the version it answers with."""
     server, token, as_json = options
     url = package_url(ref, name, "versions", version, action)
-    with connect(server, token) as client:
+    with connect(server, token) as client, hinted(restore_hinted(ref, name, version)):
         found = client.post(url, body)
     if as_json:
         emit_json(found)
@@ -203,65 +230,80 @@ def upstreaming(
         typer.echo(found["behavior"])
 
 
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="package")
+OPERATIONS = ", ".join(BATCH_OPERATIONS[:-1]) + " or " + BATCH_OPERATIONS[-1]
+DONE = {
+    "promote": "Promoted",
+    "demote": "Demoted",
+    "yank": "Yanked",
+    "unyank": "Un-yanked",
+    "delete": "Deleted",
+    "restore": "Restored",
+    "purge": "Purged",
+}
 
 
-# --- views: promote and demote (quiver.cli.commands.views manages the views) ---------------
-
-_PromotedVersionArg = Annotated[
-    str, typer.Argument(metavar="VERSION", help="The version (PEP 440).", show_default=False)
-]
-_PromotionViewArg = Annotated[
-    str,
-    typer.Argument(metavar="VIEW", help="A view of the feed, e.g. release.", show_default=False),
-]
+def _item(spec: str) -> dict[str, str]:
+    name, sep, version = spec.partition("==")
+    if not sep or not name.strip() or not version.strip():
+        fail(f"Name each version as NAME==VERSION, not {spec!r}.", EXIT_USAGE)
+    return {"name": name.strip(), "version": version.strip()}
 
 
-def _promotion(
-    action: str,
-    ref: str,
-    name: str,
-    version: str,
-    view: str,
-    server: str | None,
-    token: str | None,
-    as_json: bool,
+def batch(
+    ref: FeedRefArg,
+    operation: Annotated[
+        str, typer.Argument(metavar="OPERATION", help=OPERATIONS + ".", show_default=False)
+    ],
+    versions: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="NAME==VERSION...", help=f"1 to {MAX_BATCH} versions.", show_default=False
+        ),
+    ],
+    view: Annotated[
+        str | None,
+        typer.Option("--view", help="The view (promote and demote).", show_default=False),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help=f"Why (yank and delete; at most {MAX_REASON} characters)."),
+    ] = None,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    url = package_url(ref, name, "versions", version, action)
+    """Promote, demote, yank, un-yank, delete, restore or purge many versions in one call.
+
+    Each version is done on its own, with the role its operation needs; one
+    failure undoes nothing else. Exits 1 if any version failed.
+    """
+    body: dict[str, Any] = {"operation": operation, "versions": [_item(v) for v in versions]}
+    if view is not None:
+        body["view"] = view
+    if reason is not None:
+        body["reason"] = reason
+    with guarded():
+        url = feed_path(ref) + "/packages/batch"
     with connect(server, token) as client:
-        found = client.post(url, {"view": view})
+        found = client.post(url, body)
+    results: list[dict[str, Any]] = found["results"]
+    failed = [r for r in results if not r["ok"]]
     if as_json:
         emit_json(found)
-        return
-    where = "to" if action == "promote" else "from"
-    target = f"{ref}@{found['view']}"
-    note(f"{action.capitalize()}d {found['name']} {found['version']} {where} {target}.")
+    else:
+        rows = [
+            [r["name"], r["version"], "ok" if r["ok"] else f"{r['status']}: {r['message']}"]
+            for r in results
+        ]
+        table(["PACKAGE", "VERSION", "RESULT"], rows, empty="No versions.", keep_whole=[True, True])
+    if failed:
+        fail(f"{len(failed)} of {len(results)} versions failed; the others are done.", EXIT_REFUSED)
+    if not as_json:
+        done = DONE.get(operation.strip().lower(), "Done")
+        target = f"{ref}@{view}" if view else ref
+        note(f"{done} {len(results)} versions in {target}.")
 
 
-@app.command("promote")
-def promote(
-    ref: FeedRefArg,
-    name: PackageArg,
-    version: _PromotedVersionArg,
-    view: _PromotionViewArg,
-    server: ServerOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Promote a version to a view, so installs from FEED@VIEW see it (contributors)."""
-    _promotion("promote", ref, name, version, view, server, token, as_json)
-
-
-@app.command("demote")
-def demote(
-    ref: FeedRefArg,
-    name: PackageArg,
-    version: _PromotedVersionArg,
-    view: _PromotionViewArg,
-    server: ServerOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Take a version out of a view; it stays in the feed (feed owners)."""
-    _promotion("demote", ref, name, version, view, server, token, as_json)
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="package")
+    app.command("batch")(batch)

@@ -16,10 +16,12 @@ from quiver.cli.commands._common import (
     listing,
     note,
 )
+from quiver.domain.roles import Role
 
 app = typer.Typer(help="Roles of users on a feed (feed owners).", no_args_is_help=True)
 
 UserArg = Annotated[str, typer.Argument(help="User name.", show_default=False)]
+_ROLES = [role.label for role in Role if role > Role.NONE]
 
 
 @app.command("set")
@@ -28,7 +30,7 @@ def set_(
     user: UserArg,
     role: Annotated[
         str,
-        typer.Argument(help="reader, collaborator, contributor or owner.", show_default=False),
+        typer.Argument(help=f"{', '.join(_ROLES[:-1])} or {_ROLES[-1]}.", show_default=False),
     ],
     server: ServerOpt = None,
     token: TokenOpt = None,

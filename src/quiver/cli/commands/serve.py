@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -74,7 +73,7 @@ def serve(
         log_config=serverlog.logging_config(settings.log_level, settings.log_format),
         access_log=False,  # quiver.access (quiver.api.observe) logs each request instead
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # on SIGTERM: stop accepting, let requests in flight (uploads) finish this long
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )

@@ -6,22 +6,25 @@ captures exactly the token; everything else goes to stderr.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 
-from quiver.cli.client import path
+from quiver.cli.client import Client, ClientError, path
 from quiver.cli.commands._common import (
     JsonOpt,
     ServerOpt,
     TokenOpt,
-    connect,
     emit_json,
+    guarded,
     note,
     table,
     when,
 )
+from quiver.domain.roles import Scope
 
 app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
 
@@ -31,12 +34,30 @@ UserOpt = Annotated[
 ]
 
 
+MANAGE_HINT = "for example from 'quiver login --scope manage'"
+
+
+@contextmanager
+def managing(server: str | None, token: str | None) -> Iterator[Client]:
+    """A client whose refusals become ``fail``; a refusal for want of a
+    ``packaging:manage`` token also says how to get one."""
+    with guarded(), Client.from_options(server, token) as client:
+        try:
+            yield client
+        except ClientError as err:
+            if err.status != 403 or f"needs a {Scope.MANAGE.label} token" not in err.message:
+                raise
+            hinted = f"{err.message.rstrip('.')} ({MANAGE_HINT})."
+            raise ClientError(hinted, err.status, err.data) from None
+
+
 @app.command("create")
 def create(
     name: Annotated[str, typer.Option("--name", help="What the token is for.", show_default=False)],
     scope: Annotated[
-        str, typer.Option(help="packaging:read, packaging:write or packaging:manage.")
-    ] = "packaging:read",
+        str,
+        typer.Option(help=f"{Scope.READ.label}, {Scope.WRITE.label} or {Scope.MANAGE.label}."),
+    ] = Scope.READ.label,
     user: Annotated[
         str | None,
         typer.Option(
@@ -69,7 +90,7 @@ def create(
         body["user"] = user
     if expires_in_days is not None:
         body["expires_in_days"] = expires_in_days
-    with connect(server, token) as client:
+    with managing(server, token) as client:
         created = client.post("/_apis/tokens", body)
     limits = f", limited to {', '.join(created['feeds'])}" if created["feeds"] else ""
     expiry = f", expires {created['expires_at'][:10]}" if created["expires_at"] else ""
@@ -95,7 +116,7 @@ def list_(
     user: UserOpt = None, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Your tokens (never their secrets); administrators may name another --user."""
-    with connect(server, token) as client:
+    with managing(server, token) as client:
         tokens = client.get("/_apis/tokens", user=user)
     if as_json:
         emit_json(tokens)
@@ -134,7 +155,7 @@ def revoke(
     token: TokenOpt = None,
 ) -> None:
     """Revoke a token at once."""
-    with connect(server, token) as client:
+    with managing(server, token) as client:
         client.delete(path("_apis", "tokens", token_id))
     note(f"Revoked token {token_id}.")
 

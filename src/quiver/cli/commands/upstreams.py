@@ -154,11 +154,7 @@ def add(
         url = feed_path(ref) + "/upstreams"
     body = source_body(name, source)
     password = read_password(password_env, password_stdin)
-    if "feed" in body and (username is not None or password is not None):
-        fail(
-            "A feed on this server takes no credentials: your access to it is checked.",
-            EXIT_USAGE,
-        )
+    # Credentials for a feed source are refused by the server (the rule lives there).
     if username is not None:
         body["username"] = username
     if password is not None:

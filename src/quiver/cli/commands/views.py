@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from quiver.cli.client import ConfigError, feed_path, path
+from quiver.cli.commands import packages
 from quiver.cli.commands._common import (
     FeedRefArg,
     JsonOpt,
@@ -14,6 +15,7 @@ from quiver.cli.commands._common import (
     TokenOpt,
     connect,
     details,
+    emit_json,
     guarded,
     listing,
     note,
@@ -129,5 +131,67 @@ def delete(
     note(f"Deleted view {name} of feed {ref}.")
 
 
+_PromotedVersionArg = Annotated[
+    str, typer.Argument(metavar="VERSION", help="The version (PEP 440).", show_default=False)
+]
+_PromotionViewArg = Annotated[
+    str,
+    typer.Argument(metavar="VIEW", help="A view of the feed, e.g. release.", show_default=False),
+]
+
+
+def _promotion(
+    action: str,
+    ref: str,
+    name: str,
+    version: str,
+    view: str,
+    server: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    url = packages.package_url(ref, name, "versions", version, action)
+    with (
+        connect(server, token) as client,
+        packages.hinted(packages.restore_hinted(ref, name, version)),
+    ):
+        found = client.post(url, {"view": view})
+    if as_json:
+        emit_json(found)
+        return
+    where = "to" if action == "promote" else "from"
+    target = f"{ref}@{found['view']}"
+    note(f"{action.capitalize()}d {found['name']} {found['version']} {where} {target}.")
+
+
+def promote(
+    ref: FeedRefArg,
+    name: packages.PackageArg,
+    version: _PromotedVersionArg,
+    view: _PromotionViewArg,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Promote a version to a view, so installs from FEED@VIEW see it (contributors)."""
+    _promotion("promote", ref, name, version, view, server, token, as_json)
+
+
+def demote(
+    ref: FeedRefArg,
+    name: packages.PackageArg,
+    version: _PromotedVersionArg,
+    view: _PromotionViewArg,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take a version out of a view; it stays in the feed (feed owners)."""
+    _promotion("demote", ref, name, version, view, server, token, as_json)
+
+
 def register(root: typer.Typer) -> None:
+    """``quiver view`` and, on ``quiver package``, promote and demote."""
     root.add_typer(app, name="view")
+    packages.app.command("promote")(promote)
+    packages.app.command("demote")(demote)

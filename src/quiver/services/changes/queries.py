@@ -1,215 +1,29 @@
-"""Reading a feed's change feed (readers, for mirroring) and audit log (owners).
+"""Reading ``feed_events``: a page of a feed's events after a position, in ``seq`` order.
 
-Both page through ``feed_events`` by ``seq``: a page holds the events after the
-position its continuation token names, in ``seq`` order, and returns the token
-to continue from. ``seq`` order is commit order within a feed (see
-``FeedEvent``), so paging ``WHERE seq > last`` never skips an event that commits
-later, and a reader that keeps the last token gets each change exactly once.
-The serial also moves without an event (upstream source changes), so ``seq``
-values have gaps: only the token says where to go on.
+``seq`` order is commit order within a feed (see ``FeedEvent``), so paging
+``WHERE seq > last`` never skips an event that commits later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from quiver.domain.continuation import Position, read_token
-from quiver.domain.errors import Invalid
-from quiver.domain.events import CHANGE_KINDS, EventKind
-from quiver.domain.roles import Role
-from quiver.services.access import authorize
 from quiver.services.changes.models import FeedEvent
-from quiver.services.context import Context
-from quiver.services.records import FeedInfo, FeedRef, Principal
-
-T = TypeVar("T")
-
-DEFAULT_BATCH = 100
-MAX_BATCH = 1000
 
 
-@dataclass(frozen=True)
-class Change:
-    """One change as the change feed lists it: what changed, never who or from where."""
-
-    seq: int
-    kind: str
-    package: str | None
-    version: str | None
-    view: str | None
-    files: list[str]
-    reason: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One event as the audit log shows it: the change, who made it and from where."""
-
-    seq: int
-    kind: str
-    package: str | None
-    version: str | None
-    view: str | None
-    actor: str | None
-    address: str | None
-    detail: dict[str, Any]
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """A page of a log, the token to continue from, and whether more is waiting now."""
-
-    feed: str
-    entries: list[T]
-    continuation_token: str
-    has_more: bool
-
-
-async def list_changes(
-    ctx: Context,
-    principal: Principal,
-    ref: FeedRef,
-    continuation_token: str | None,
-    batch_size: int | None = None,
-) -> Page[Change]:
-    """The feed's changes after the token's position, oldest first (readers).
-
-    Publishes, saves, promotions, demotions, yanks, un-yanks, deletions,
-    restores and purges. 400 for a malformed or foreign token or a batch size
-    outside 1..1000.
-    """
-    size = _batch(batch_size)
-    feed = await authorize(ctx, principal, _feed_only(ref), Role.READER)
-    start = _start(continuation_token, "changes", feed)
-    rows = await _rows(ctx, feed, start.seq, sorted(CHANGE_KINDS), size)
-    entries = [_change(row) for row in rows[:size]]
-    return _page(feed, start, entries, [row.seq for row in rows], size)
-
-
-async def list_audit(
-    ctx: Context,
-    principal: Principal,
-    ref: FeedRef,
-    continuation_token: str | None,
-    batch_size: int | None = None,
-    kinds: Collection[str] = (),
-) -> Page[AuditEntry]:
-    """Every event of the feed after the token's position, oldest first (owners).
-
-    ``kinds`` keeps only those kinds (none: every kind). 400 for an unknown kind,
-    a malformed or foreign token or a batch size outside 1..1000.
-    """
-    size = _batch(batch_size)
-    wanted = _kinds(kinds)
-    feed = await authorize(ctx, principal, _feed_only(ref), Role.OWNER)
-    start = _start(continuation_token, "audit", feed)
-    rows = await _rows(ctx, feed, start.seq, wanted, size)
-    entries = [_audit(row) for row in rows[:size]]
-    return _page(feed, start, entries, [row.seq for row in rows], size)
-
-
-def _feed_only(ref: FeedRef) -> FeedRef:
-    if ref.view is not None:
-        raise Invalid(f"Name the feed without '@{ref.view}': a view has no log of its own.")
-    return ref
-
-
-def _batch(batch_size: int | None) -> int:
-    if batch_size is None:
-        return DEFAULT_BATCH
-    if not 1 <= batch_size <= MAX_BATCH:
-        raise Invalid(f"batchSize must be between 1 and {MAX_BATCH}; it was {batch_size}.")
-    return batch_size
-
-
-def _kinds(kinds: Collection[str]) -> list[str]:
-    known = {kind.value for kind in EventKind}
-    wanted = {kind.strip().lower() for kind in kinds if kind.strip()}
-    unknown = sorted(wanted - known)
-    if unknown:
-        raise Invalid(
-            f"Unknown event kind {', '.join(unknown)}: use one of {', '.join(sorted(known))}."
-        )
-    return sorted(wanted)
-
-
-def _start(token: str | None, log: str, feed: FeedInfo) -> Position:
-    if token is None or not token.strip():
-        return Position(log, feed.id, 0)
-    return read_token(token, log, feed.id, feed.ref)
-
-
-async def _rows(
-    ctx: Context, feed: FeedInfo, after: int, kinds: Sequence[str], size: int
+async def events_after(
+    session: AsyncSession, feed_id: int, after: int, kinds: Sequence[str], size: int
 ) -> list[FeedEvent]:
-    """Up to ``size + 1`` events after ``after`` (the extra one says more is waiting)."""
-    query = select(FeedEvent).where(FeedEvent.feed_id == feed.id, FeedEvent.seq > after)
+    """Up to ``size + 1`` events of the feed after ``after`` (the extra one says more is
+    waiting); only ``kinds``, when any are named."""
+    query = select(FeedEvent).where(FeedEvent.feed_id == feed_id, FeedEvent.seq > after)
     if kinds:
         query = query.where(FeedEvent.kind.in_(kinds))
     query = query.order_by(FeedEvent.seq).limit(size + 1)
-    async with ctx.sessions() as session:
-        return list((await session.scalars(query)).all())
+    return list((await session.scalars(query)).all())
 
 
-def _page(
-    feed: FeedInfo,
-    start: Position,
-    entries: list[T],
-    seqs: list[int],
-    size: int,
-) -> Page[T]:
-    last = seqs[: len(entries)][-1] if entries else start.seq
-    return Page(
-        feed=feed.ref,
-        entries=entries,
-        continuation_token=Position(start.log, feed.id, last).token(),
-        has_more=len(seqs) > size,
-    )
-
-
-def _change(row: FeedEvent) -> Change:
-    detail = row.detail or {}
-    files = detail.get("files")
-    reason = detail.get("reason")
-    return Change(
-        seq=row.seq,
-        kind=row.kind,
-        package=row.package,
-        version=row.version,
-        view=row.view,
-        files=[str(name) for name in files] if isinstance(files, list) else [],
-        reason=str(reason) if reason else None,
-        at=row.at,
-    )
-
-
-def _audit(row: FeedEvent) -> AuditEntry:
-    return AuditEntry(
-        seq=row.seq,
-        kind=row.kind,
-        package=row.package,
-        version=row.version,
-        view=row.view,
-        actor=row.actor,
-        address=row.address,
-        detail=dict(row.detail or {}),
-        at=row.at,
-    )
-
-
-__all__ = [
-    "DEFAULT_BATCH",
-    "MAX_BATCH",
-    "AuditEntry",
-    "Change",
-    "Page",
-    "list_audit",
-    "list_changes",
-]
+__all__ = ["events_after"]

@@ -1,41 +1,25 @@
 """Recording a change: bump the feed's serial and add its event, in the caller's transaction.
 
-Every use case that changes what a feed shows calls ``record_event`` instead of
-``bump_serial``: cached pages are rebuilt (the serial moved) and the change
-lands in the change feed and audit log at once, or not at all.
+Every use case that changes what a feed shows records it, through
+``unit_of_work`` (``quiver.services.unitofwork``, whose ``Work.record`` calls
+``record_event``): cached pages are rebuilt (the serial moved) and the change
+lands in the change feed and audit log at once, or not at all. ``Actor`` and
+``SERVER`` live in ``records`` and are importable from here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.db.base import utcnow
-from quiver.domain.events import SERVER_ACTOR, EventKind
+from quiver.domain.events import EventKind
 from quiver.services.changes.models import FeedEvent
+from quiver.services.changes.records import SERVER, Actor
 from quiver.services.feeds.models import Feed
-from quiver.services.records import Principal
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a change, as the audit log names them."""
-
-    user_id: int | None
-    name: str | None
-    address: str | None = None
-
-    @classmethod
-    def of(cls, principal: Principal) -> Actor:
-        return cls(principal.user_id, principal.username, principal.address)
-
-
-#: The server itself (scheduled retention and purges).
-SERVER = Actor(user_id=None, name=SERVER_ACTOR)
 
 
 async def record_event(

@@ -1,4 +1,6 @@
-"""Caches that stay coherent across server processes (docs/deploy.md, "Several server processes").
+"""Caches that stay coherent across server processes.
+
+See docs/operations/deploy.md, "Several server processes".
 
 Each process keeps access data (feeds and their serials, tokens, roles, views,
 upstream lists) in ``ctx.access``; rendered pages and listings are keyed by the

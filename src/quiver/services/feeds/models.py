@@ -1,4 +1,4 @@
-"""Tables: feeds and feed role assignments."""
+"""Table: feeds (the roles users hold on them are in ``quiver.services.permissions``)."""
 
 from __future__ import annotations
 
@@ -42,17 +42,3 @@ class Feed(Base):
     # Retention policy (None: no such condition); see services/retention.
     retention_max_versions: Mapped[int | None] = mapped_column(Integer, default=None)
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
-
-
-class FeedRole(Base):
-    """An explicit role of one user on one feed (``quiver.domain.roles.Role`` value)."""
-
-    __tablename__ = "feed_roles"
-
-    feed_id: Mapped[int] = mapped_column(
-        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    role: Mapped[int] = mapped_column(Integer)

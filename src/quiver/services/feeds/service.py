@@ -1,11 +1,11 @@
-"""Use cases for feeds and their role assignments."""
+"""Use cases for feeds: create, list, show, change and delete (to the recycle bin)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,15 +16,15 @@ from quiver.domain.feed_bin import reserved_message
 from quiver.domain.names import validate_description, validate_feed_name
 from quiver.domain.roles import Role, Scope, Visibility
 from quiver.services.access import authorize, feed_info, resolve_feed, role_on
-from quiver.services.changes.record import Actor, record_event
+from quiver.services.changes.record import Actor
 from quiver.services.context import Context
-from quiver.services.feeds.models import Feed, FeedRole
+from quiver.services.feeds.models import Feed
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
+from quiver.services.permissions.models import FeedRole
 from quiver.services.records import FeedRef, Principal
+from quiver.services.unitofwork import unit_of_work
 from quiver.services.upstreams.models import Upstream
-from quiver.services.users.models import User
-from quiver.services.users.service import get_user
 from quiver.services.views.models import default_views
 
 
@@ -68,7 +68,8 @@ async def create_feed(
     _checked(validate_description, description)
     if ref.view is not None:
         raise Invalid("A feed name must not contain '@'.")
-    async with ctx.sessions() as session:
+    async with unit_of_work(ctx) as work:
+        session = work.session
         org = await managed_org(session, principal, ref.org)
         project = await get_project(session, org, ref.project) if ref.project else None
         await _refuse_reserved(session, ref)
@@ -90,8 +91,6 @@ async def create_feed(
         session.add_all(default_views(feed.id))
         if also is not None:
             await also(session, feed)
-        await session.commit()
-    ctx.access.invalidate()
     return FeedDetails(feed, str(ref), org.name, project.name if project else None, Role.OWNER)
 
 
@@ -153,8 +152,8 @@ async def update_feed(
     info = await authorize(ctx, principal, ref, Role.OWNER)
     principal.require_scope(Scope.MANAGE)
     _checked(validate_description, description)
-    async with ctx.sessions() as session, session.begin():
-        feed = await session.get(Feed, info.id)
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        feed = await work.session.get(Feed, info.id)
         assert feed is not None
         if description is not None or clear_description:
             feed.description = description
@@ -162,10 +161,8 @@ async def update_feed(
             feed.visibility = visibility.value
         if readers_can_save is not None:
             feed.readers_can_save = readers_can_save
-        await record_event(
-            session,
+        await work.record(
             feed.id,
-            Actor.of(principal),
             EventKind.FEED_UPDATE,
             detail={
                 "description": feed.description,
@@ -173,7 +170,6 @@ async def update_feed(
                 "readers_can_save": feed.readers_can_save,
             },
         )
-    ctx.access.invalidate()
     return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
 
 
@@ -186,7 +182,8 @@ async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedD
     """
     info = await authorize(ctx, principal, ref, Role.OWNER)
     principal.require_scope(Scope.MANAGE)
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         moved = await session.execute(
             update(Feed)
             .where(Feed.id == info.id, Feed.deleted_at.is_(None))
@@ -194,11 +191,10 @@ async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedD
         )
         if not moved.rowcount:  # type: ignore[attr-defined]
             raise Conflict(f"Feed {info.ref} is in the recycle bin already.")
-        await record_event(session, info.id, Actor.of(principal), EventKind.FEED_DELETE)
+        await work.record(info.id, EventKind.FEED_DELETE)
         await bump_downstream(session, info.id)
         feed = await session.get(Feed, info.id, populate_existing=True)
         assert feed is not None
-    ctx.access.invalidate()
     return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
 
 
@@ -209,65 +205,6 @@ async def bump_downstream(session: AsyncSession, feed_id: int) -> None:
     await session.execute(
         update(Feed).where(Feed.id.in_(downstream)).values(serial=Feed.serial + 1)
     )
-
-
-async def set_permission(
-    ctx: Context, principal: Principal, ref: FeedRef, username: str, role: Role
-) -> tuple[User, Role]:
-    info = await authorize(ctx, principal, ref, Role.OWNER)
-    principal.require_scope(Scope.MANAGE)
-    async with ctx.sessions() as session, session.begin():
-        user = await get_user(session, username)
-        current = await session.get(FeedRole, (info.id, user.id))
-        if current is None:
-            session.add(FeedRole(feed_id=info.id, user_id=user.id, role=int(role)))
-        else:
-            current.role = int(role)
-        await record_event(
-            session,
-            info.id,
-            Actor.of(principal),
-            EventKind.PERMISSION_SET,
-            detail={"user": user.username, "role": role.label},
-        )
-    ctx.access.invalidate()
-    return user, role
-
-
-async def list_permissions(
-    ctx: Context, principal: Principal, ref: FeedRef
-) -> Sequence[tuple[User, Role]]:
-    info = await authorize(ctx, principal, ref, Role.OWNER)
-    async with ctx.sessions() as session:
-        rows = await session.execute(
-            select(User, FeedRole.role)
-            .join(FeedRole, FeedRole.user_id == User.id)
-            .where(FeedRole.feed_id == info.id)
-            .order_by(User.username_key)
-        )
-        return [(user, Role(role)) for user, role in rows]
-
-
-async def remove_permission(
-    ctx: Context, principal: Principal, ref: FeedRef, username: str
-) -> None:
-    info = await authorize(ctx, principal, ref, Role.OWNER)
-    principal.require_scope(Scope.MANAGE)
-    async with ctx.sessions() as session, session.begin():
-        user = await get_user(session, username)
-        result = await session.execute(
-            delete(FeedRole).where(FeedRole.feed_id == info.id, FeedRole.user_id == user.id)
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            raise NotFound(f"{user.username} has no role on feed {ref}.")
-        await record_event(
-            session,
-            info.id,
-            Actor.of(principal),
-            EventKind.PERMISSION_REMOVE,
-            detail={"user": user.username},
-        )
-    ctx.access.invalidate()
 
 
 async def feed_refs(ctx: Context, feed_ids: Iterable[int]) -> dict[int, str]:
@@ -306,9 +243,6 @@ __all__ = [
     "feed_refs",
     "get_feed",
     "list_feeds",
-    "list_permissions",
-    "remove_permission",
     "resolve_feed",
-    "set_permission",
     "update_feed",
 ]

@@ -26,14 +26,19 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy import text
 
 from quiver.blobs import BlobStore, BlobStoreError, FilesystemBlobStore
+from quiver.domain.errors import QuiverError
 from quiver.services.context import Context
 from quiver.services.diskfull import free_bytes
 
 log = logging.getLogger("quiver.health")
 
 
-class NotReady(Exception):
-    """A check failed; ``str(err)`` is safe to show to anyone."""
+class NotReady(QuiverError):
+    """A check failed; ``str(err)`` is safe to show to anyone.
+
+    It never leaves this module: ``readiness`` turns it into a failed ``CheckResult``
+    (the route answers 503), so it has no status of its own in ``api/errors.py``.
+    """
 
 
 @runtime_checkable

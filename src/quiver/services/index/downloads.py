@@ -104,6 +104,7 @@ async def flush_downloads(sessions: SessionFactory, buffer: DownloadBuffer) -> i
     if not taken:
         return 0
     try:
+        # Bookkeeping, not a unit of work: counts change neither access nor what a feed shows.
         async with sessions() as session, session.begin():
             await write_downloads(session, taken)
     except BaseException:

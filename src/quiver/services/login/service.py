@@ -13,7 +13,6 @@ deleted when the next login starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -23,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.db.base import utcnow
 from quiver.domain.devicecodes import (
+    CLIENT_NAME_MAX,
+    DEFAULT_TOKEN_DAYS,
     display_user_code,
     new_device_code,
     new_user_code,
@@ -30,15 +31,15 @@ from quiver.domain.devicecodes import (
 )
 from quiver.domain.errors import Conflict, Invalid, NotFound, QuiverError, TooManyRequests
 from quiver.domain.roles import Scope
-from quiver.domain.tokens import token_digest
+from quiver.domain.tokens import MAX_TOKEN_DAYS, token_digest
 from quiver.services.context import Context
 from quiver.services.login.models import DeviceCode, DeviceStatus
-from quiver.services.users.models import Token, User
-from quiver.services.users.service import MAX_TOKEN_DAYS, issue_token
+from quiver.services.login.records import DeviceRequest, DeviceStart, Granted
+from quiver.services.tokens.service import issue_token
+from quiver.services.users.models import User
+from quiver.services.users.records import UserInfo
 
-DEFAULT_TOKEN_DAYS = 90
 DEFAULT_CLIENT = "quiver CLI"
-CLIENT_NAME_MAX = 100
 # Rows this long past expiry are deleted on the next start; until then a late poll
 # hears "expired" rather than "unknown".
 KEEP_FINISHED = timedelta(hours=1)
@@ -52,36 +53,6 @@ class GrantError(QuiverError):
     def __init__(self, error: str, message: str) -> None:
         super().__init__(message)
         self.error = error
-
-
-@dataclass(frozen=True)
-class DeviceStart:
-    """A new request: ``device_code`` is the CLI's secret, shown to it only."""
-
-    device_code: str
-    user_code: str
-    expires_in: int
-    interval: int
-
-
-@dataclass(frozen=True)
-class DeviceRequest:
-    """What the approval page shows about a request."""
-
-    user_code: str
-    scope: Scope
-    expires_in_days: int
-    client_name: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class Granted:
-    """The token a request turned into: ``secret`` is shown this once."""
-
-    secret: str
-    token: Token
-    username: str
 
 
 def _client_name(text: str | None) -> str:
@@ -143,6 +114,7 @@ async def _insert(ctx: Context, row: DeviceCode, cap: int) -> bool:
     """
     now = row.created_at
     try:
+        # A plain session: device-code state is bookkeeping, not access or a feed's content.
         async with ctx.sessions() as session, session.begin():
             await session.execute(
                 delete(DeviceCode).where(DeviceCode.expires_at < now - KEEP_FINISHED)
@@ -182,7 +154,7 @@ async def _open_request(session: AsyncSession, code_text: str, now: datetime) ->
     if code is not None:
         row = await session.scalar(select(DeviceCode).where(DeviceCode.user_code == code))
     if row is None or row.status_at(now) is DeviceStatus.EXPIRED:
-        raise NotFound("This code is unknown or has expired: run 'quiver login' again.")
+        raise NotFound("This code is unknown or has expired.")
     if row.status_at(now) is not DeviceStatus.PENDING:
         raise Conflict(f"This request has been {row.status} already.")
     return row
@@ -194,7 +166,7 @@ async def pending_request(ctx: Context, code_text: str) -> DeviceRequest:
         return _describe(await _open_request(session, code_text, utcnow()))
 
 
-async def decide(ctx: Context, code_text: str, user: User, *, approve: bool) -> DeviceRequest:
+async def decide(ctx: Context, code_text: str, user: UserInfo, *, approve: bool) -> DeviceRequest:
     """``user`` (signed in with a password) approves or denies a pending request.
 
     Approving lets the next poll create a token for ``user``; every scope may be
@@ -203,6 +175,7 @@ async def decide(ctx: Context, code_text: str, user: User, *, approve: bool) -> 
     """
     status = DeviceStatus.APPROVED if approve else DeviceStatus.DENIED
     now = utcnow()
+    # A plain session: a decision changes only the device code's state.
     async with ctx.sessions() as session, session.begin():
         row = await _open_request(session, code_text, now)
         result = await session.execute(
@@ -223,6 +196,7 @@ async def exchange(ctx: Context, device_code: str) -> Granted:
     ``invalid_grant`` for unknown or already used codes.
     """
     now = utcnow()
+    # A plain session: polls are frequent; the new token is reachable only by its secret.
     async with ctx.sessions() as session, session.begin():
         row = await session.scalar(
             select(DeviceCode).where(DeviceCode.digest == token_digest(device_code))
@@ -246,7 +220,7 @@ def _refusal(row: DeviceCode, status: DeviceStatus, now: datetime, interval: int
     if status is DeviceStatus.DENIED:
         return GrantError("access_denied", "The request was denied.")
     if status is DeviceStatus.EXPIRED:
-        return GrantError("expired_token", "The code has expired: run 'quiver login' again.")
+        return GrantError("expired_token", "The code has expired.")
     return GrantError("invalid_grant", "This device code has been used already.")
 
 
@@ -260,13 +234,13 @@ async def _grant(session: AsyncSession, row: DeviceCode) -> Granted:
     user = await session.get(User, row.user_id) if row.user_id is not None else None
     if cast(CursorResult[Any], result).rowcount != 1 or user is None:
         raise GrantError("invalid_grant", "This device code has been used already.")
-    created = issue_token(
+    created = await issue_token(
         session,
         user.id,
+        user.username,
         name=f"quiver login: {row.client_name}",
         scope=Scope(row.scope),
         expires_in_days=row.expires_in_days,
     )
-    await session.flush()
     row.token_id = created.token.id
     return Granted(secret=created.secret, token=created.token, username=user.username)

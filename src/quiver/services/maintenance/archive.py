@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from quiver.blobs import BlobStore
+from quiver.digests import file_sha256 as file_sha256  # one home, shared with the CLI
+from quiver.domain.errors import Invalid
 from quiver.privatefs import open_private, private_dirs, write_private
 from quiver.services.maintenance.dump import TableDump
 
@@ -33,8 +35,19 @@ CHUNK = 1024 * 1024
 PARALLEL = 4  # blobs copied at once
 
 
-class BackupError(Exception):
-    """A backup or restore cannot go on; ``str(err)`` says why in one or two sentences."""
+# ``code`` of the BackupErrors a caller may add a hint to (the CLI names its options).
+SCHEMA_BEHIND = "schema_behind"  # the database needs its migrations first
+BLOBS_MISSING = "blobs_missing"  # rows need blobs the store lacks
+DATABASE_NOT_EMPTY = "database_not_empty"  # a restore would replace rows
+
+
+class BackupError(Invalid):
+    """A backup or restore cannot go on; ``str(err)`` says why in one or two sentences.
+
+    An ``Invalid`` (the backup, its destination or the target database is not what it
+    must be), and so a ``ValueError`` too: code catching ``ValueError`` around one must
+    let it through. ``details["code"]``, when set, is one of the codes above.
+    """
 
 
 @dataclass(frozen=True)
@@ -93,16 +106,10 @@ def read_manifest(root: Path) -> Manifest:
         )
     try:
         return Manifest.from_json(json.loads(path.read_text()))
+    except BackupError:
+        raise  # a ValueError too, but already says what is wrong
     except (ValueError, TypeError) as err:
         raise BackupError(f"{path} cannot be read: {err}") from None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_blob_list(root: Path, entries: Iterable[BlobEntry]) -> str:

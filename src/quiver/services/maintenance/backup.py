@@ -19,6 +19,8 @@ from quiver import __version__
 from quiver.blobs import BlobStore
 from quiver.privatefs import narrow, private_dirs
 from quiver.services.maintenance.archive import (
+    BLOBS_MISSING,
+    SCHEMA_BEHIND,
     BackupError,
     BlobEntry,
     Manifest,
@@ -96,7 +98,8 @@ async def _backup(source: Source, dest: Path) -> Manifest:
             if revision != head_revision():
                 raise BackupError(
                     f"The database is at schema version {revision or '(none)'}, not at this "
-                    f"Quiver's {head_revision()}: run 'quiver db upgrade' first."
+                    f"Quiver's {head_revision()}: upgrade its schema first.",
+                    code=SCHEMA_BEHIND,
                 )
             manifest = Manifest(
                 created_at=datetime.now(UTC).isoformat(),
@@ -113,7 +116,8 @@ async def _backup(source: Source, dest: Path) -> Manifest:
         if missing:
             async with engine.connect() as connection:
                 rows = await rows_needing(connection, missing)
-            raise BackupError(_missing_message(missing, rows))
+            named = {"code": BLOBS_MISSING} if rows else {}  # fsck can list them all
+            raise BackupError(_missing_message(missing, rows), **named)
     finally:
         await engine.dispose()
     manifest.blobs = len(entries)
@@ -147,6 +151,5 @@ def _missing_message(missing: set[str], rows: list[FileRow]) -> str:
     more = f" and {len(rows) - SHOWN} more" if len(rows) > SHOWN else ""
     return (
         f"{len(missing)} blob(s) the database needs are missing from the blob store, so "
-        f"this backup would not be complete: {'; '.join(named)}{more}. Run 'quiver admin "
-        "fsck' for the full list."
+        f"this backup would not be complete: {'; '.join(named)}{more}."
     )

@@ -23,7 +23,7 @@ from quiver.services.maintenance.references import (
     referenced_keys,
     rows_needing,
 )
-from quiver.services.publish.claims import delete_if_unused
+from quiver.services.recycle.service import delete_if_unused
 
 
 @dataclass
@@ -135,7 +135,7 @@ async def _remove(where: Fsck, item: Leftover) -> None:
 async def _remove_orphan(where: Fsck, key: str, cutoff: datetime) -> bool:
     """Delete ``key`` unless, by now, a row or a writer's claim needs it or it was written again.
 
-    Decided and done under the blob's lock (services.packages.claims), so an upload of the
+    Decided and done under the blob's lock (services.recycle.claims), so an upload of the
     same bytes that is under way keeps its blob.
     """
     return await delete_if_unused(where.engine, where.blobs, key, written_before=cutoff)

@@ -21,6 +21,7 @@ from quiver.db.engine import make_engine
 from quiver.db.migrate import upgrade, upgrade_on_connection
 from quiver.services.maintenance import tmpfiles
 from quiver.services.maintenance.archive import (
+    DATABASE_NOT_EMPTY,
     BackupError,
     BlobEntry,
     Manifest,
@@ -109,7 +110,8 @@ async def _refuse_unless_empty(engine: AsyncEngine, force: bool) -> None:
             raise BackupError(
                 f"The database is not empty ({rows} rows in "
                 f"{sum(1 for n in counts.values() if n)} tables): restore into a new, empty "
-                "database, or pass --force to replace everything in it."
+                "database, or force the restore to replace everything in it.",
+                code=DATABASE_NOT_EMPTY,
             )
         await drop_everything(connection)
         await connection.commit()

@@ -11,46 +11,24 @@ read) fail the call.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from quiver.domain.errors import Invalid, QuiverError
 from quiver.domain.roles import Role
+from quiver.domain.versions import BATCH_OPERATIONS, MAX_BATCH
 from quiver.services.access import authorize
 from quiver.services.context import Context
 from quiver.services.packages import yank as yanking
+from quiver.services.packages.records import Item, ItemResult
 from quiver.services.records import FeedRef, Principal
-from quiver.services.recycle import versions as recycle
+from quiver.services.recycle import service as recycle
 from quiver.services.views import service as views
 
-MAX_ITEMS = 500
 WITH_VIEW = ("promote", "demote")
 WITH_REASON = ("yank", "delete")
-OPERATIONS = ("promote", "demote", "yank", "unyank", "delete", "restore", "purge")
 
 #: One version's use case: (ctx, principal, ref, name, version) -> anything.
 Action = Callable[[Context, Principal, FeedRef, str, str], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Item:
-    """A version named in a batch, as given."""
-
-    name: str
-    version: str
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """What became of one version: ``error`` is why it failed (None when it was done)."""
-
-    name: str
-    version: str
-    error: QuiverError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 async def run_batch(
@@ -65,15 +43,15 @@ async def run_batch(
 ) -> list[ItemResult]:
     """Apply ``operation`` to each version in turn; one result per version, in order.
 
-    400 for an unknown operation, a view missing (promote, demote) or given to
+    Invalid for an unknown operation, a view missing (promote, demote) or given to
     another operation, a reason given to an operation other than yank and
-    delete, or a list of no or more than 500 versions. The caller must be able
-    to read the feed (401/404 as usual); each version then needs the role its
-    operation needs (a 403 in its result otherwise).
+    delete, or a list of no or more than ``MAX_BATCH`` versions. The caller must be
+    able to read the feed (Unauthenticated / NotFound as usual); each version then
+    needs the role its operation needs (a Forbidden in its result otherwise).
     """
     action = _action(operation, view, reason)
-    if not 1 <= len(items) <= MAX_ITEMS:
-        raise Invalid(f"A batch holds 1 to {MAX_ITEMS} versions; this one has {len(items)}.")
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise Invalid(f"A batch holds 1 to {MAX_BATCH} versions; this one has {len(items)}.")
     await authorize(ctx, principal, FeedRef(ref.org, ref.project, ref.feed), Role.READER)
     return [await _one(ctx, principal, ref, action, item) for item in items]
 
@@ -91,8 +69,8 @@ async def _one(
 def _action(operation: str, view: str | None, reason: str | None) -> Action:
     """The use case for ``operation``, with its view or reason bound."""
     op = operation.strip().lower()
-    if op not in OPERATIONS:
-        raise Invalid(f"Unknown operation {operation!r}: use one of {', '.join(OPERATIONS)}.")
+    if op not in BATCH_OPERATIONS:
+        raise Invalid(f"Unknown operation {operation!r}: use one of {', '.join(BATCH_OPERATIONS)}.")
     if op in WITH_VIEW and not (view and view.strip()):
         raise Invalid(f"Name the view to {op} the versions {'to' if op == 'promote' else 'from'}.")
     if op not in WITH_VIEW and view is not None:
@@ -127,4 +105,4 @@ def _bound(op: str, view: str, reason: str | None) -> Action:
     return actions[op]
 
 
-__all__ = ["MAX_ITEMS", "OPERATIONS", "Item", "ItemResult", "run_batch"]
+__all__ = ["run_batch"]

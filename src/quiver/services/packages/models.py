@@ -20,7 +20,7 @@ class Package(Base):
     normalized_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # "default" (upstream versions hidden once a version is published here) or
-    # "allow-external-versions"; see docs/upstreams.md.
+    # "allow-external-versions"; see docs/design/upstreams.md.
     upstream_behavior: Mapped[str] = mapped_column(
         String(32), default="default", server_default=text("'default'")
     )
@@ -118,7 +118,7 @@ class BlobClaim(Base):
     """A writer's promise to record a row for ``blob_key`` soon: the blob must not be deleted.
 
     Written (committed) before the blob is put, removed in the transaction that records the
-    file row; one left by a writer that died expires at ``expires_at`` (services.packages.claims).
+    file row; one left by a writer that died expires at ``expires_at`` (services.recycle.claims).
     """
 
     __tablename__ = "blob_claims"

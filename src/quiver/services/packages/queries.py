@@ -3,13 +3,10 @@
 Every file says whether it was published here (``local``, with who uploaded it)
 or saved from an upstream source (``upstream``, with that source's name and the
 URL the file came from, kept after the source is removed). Versions in the
-feed's recycle bin are left out (``quiver.services.recycle.versions`` lists them).
+feed's recycle bin are left out (``quiver.services.recycle`` lists them).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from packaging.utils import canonicalize_name
 from sqlalchemy import case, func, select
@@ -18,77 +15,18 @@ from quiver.domain.errors import NotFound
 from quiver.domain.roles import Role
 from quiver.services.access import authorize
 from quiver.services.context import Context
-from quiver.services.index.queries import live, version_key
+from quiver.services.index.service import live, version_key
 from quiver.services.packages.models import File, Package, Version
-from quiver.services.publish.store import ORIGIN_LOCAL, ORIGIN_UPSTREAM
+from quiver.services.packages.records import (
+    PackageSummary,
+    PackageVersions,
+    VersionEntry,
+    VersionFile,
+)
+from quiver.services.publish.service import ORIGIN_LOCAL, ORIGIN_UPSTREAM
 from quiver.services.records import FeedRef, Principal
 from quiver.services.users.models import User
-from quiver.services.views.promoted import views_of_versions
-
-
-@dataclass(frozen=True)
-class PackageSummary:
-    """A package of a feed with how many versions and files it has here."""
-
-    name: str
-    normalized: str
-    versions: int
-    files: int
-    saved_files: int
-    upstream_behavior: str
-
-
-@dataclass(frozen=True)
-class VersionFile:
-    filename: str
-    packagetype: str
-    size: int
-    sha256: str
-    origin: str
-    upstream_name: str | None
-    source_url: str | None
-    uploaded_at: datetime
-    uploaded_by: str | None
-    download_count: int = 0
-    last_download_at: datetime | None = None
-    saved_at: datetime | None = None
-    upstream_yanked: bool = False
-    upstream_yanked_reason: str | None = None
-    metadata_warnings: tuple[str, ...] = ()
-    requires_python: str | None = None
-
-
-@dataclass(frozen=True)
-class VersionEntry:
-    version: str
-    yanked: bool
-    yanked_reason: str | None
-    files: tuple[VersionFile, ...]
-    # The views the version is in: ``local`` first, then those it was promoted to.
-    views: tuple[str, ...] = ("local",)
-
-    @property
-    def origins(self) -> frozenset[str]:
-        return frozenset(file.origin for file in self.files)
-
-    @property
-    def download_count(self) -> int:
-        return sum(file.download_count for file in self.files)
-
-    @property
-    def last_download_at(self) -> datetime | None:
-        return max((f.last_download_at for f in self.files if f.last_download_at), default=None)
-
-
-@dataclass(frozen=True)
-class PackageVersions:
-    """A package's versions in ``feed`` (PEP 440 order) and its upstream behaviour."""
-
-    feed: str
-    name: str
-    normalized: str
-    upstream_behavior: str
-    versions: tuple[VersionEntry, ...]
+from quiver.services.views.queries import views_of_versions
 
 
 async def list_packages(ctx: Context, principal: Principal, ref: FeedRef) -> list[PackageSummary]:
@@ -187,11 +125,4 @@ async def list_versions(
     )
 
 
-__all__ = [
-    "PackageSummary",
-    "PackageVersions",
-    "VersionEntry",
-    "VersionFile",
-    "list_packages",
-    "list_versions",
-]
+__all__ = ["list_packages", "list_versions"]

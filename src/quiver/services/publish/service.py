@@ -3,6 +3,9 @@
 Bad input never leaves a row or a blob behind: every check runs on the staged
 file before anything is stored; the blob is stored before the row, and a row
 that cannot be written takes its unreferenced blob with it.
+
+This is the feature's door: besides ``publish`` it hands out the parts a save from an
+upstream shares (staging, checking, storing and recording a file; ``store``, ``staging``).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from quiver.domain.errors import Conflict, Invalid
 from quiver.services.changes.record import Actor
 from quiver.services.context import Context
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
-from quiver.services.publish.staging import StagedFile
+from quiver.services.publish.staging import StagedFile, Stager
 from quiver.services.publish.store import (
+    ORIGIN_LOCAL,
+    ORIGIN_UPSTREAM,
     CheckedFile,
     Provenance,
     StoredBlobs,
@@ -31,7 +36,8 @@ from quiver.services.publish.store import (
     store_blobs,
 )
 from quiver.services.records import FeedInfo, Principal
-from quiver.services.recycle.queries import VersionInBin, binned_version, restore_command
+from quiver.services.recycle.service import VersionInBin, binned_version
+from quiver.services.unitofwork import unit_of_work
 
 DIGEST_FIELDS = ("sha256_digest", "md5_digest", "blake2_256_digest")
 
@@ -69,12 +75,10 @@ async def publish(
         await _refuse_binned_version(session, feed, checked)
     stored = await store_blobs(ctx, checked)
     try:
-        row = await _record(ctx, principal, feed, checked, stored)
+        return await _record(ctx, principal, feed, checked, stored)
     except BaseException:
         await forget_stored(ctx, stored)
         raise
-    ctx.access.invalidate()
-    return row
 
 
 async def validate(ctx: Context, request: UploadRequest) -> CheckedFile:
@@ -130,8 +134,7 @@ async def _refuse_known_filename(session: AsyncSession, feed: FeedInfo, filename
         message = (
             f"File already exists: {filename} is in the recycle bin of feed {feed.ref} "
             f"(version {version} of {package} was deleted) and a filename can never be "
-            f"reused. Restore that version ({restore_command(feed.ref, package, version)}) "
-            "or publish a new version."
+            "reused. Restore that version or publish a new version."
         )
     elif current is not None:
         message = f"File already exists: {filename} is already in feed {feed.ref}."
@@ -159,23 +162,19 @@ async def _record(
     checked: CheckedFile,
     stored: StoredBlobs,
 ) -> File:
-    async with ctx.sessions() as session:
-        try:
-            row = await record_file(
-                session,
-                feed,
-                checked,
-                stored,
-                Provenance(uploaded_by=principal.user_id, actor=Actor.of(principal)),
-            )
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            raise FileExists(
-                f"File already exists: {checked.dist.filename} is already in feed {feed.ref}.",
-                await _recorded_sha256(ctx, feed, checked),
-            ) from None
-    return row
+    """The rows of the stored file, in one unit of work (the blobs are in the store already).
+
+    A filename that won a race since the checks rolls it all back: 409 ``file_exists``.
+    """
+    try:
+        async with unit_of_work(ctx, Actor.of(principal)) as work:
+            provenance = Provenance(uploaded_by=principal.user_id, actor=work.actor)
+            return await record_file(work.session, feed, checked, stored, provenance)
+    except IntegrityError:
+        raise FileExists(
+            f"File already exists: {checked.dist.filename} is already in feed {feed.ref}.",
+            await _recorded_sha256(ctx, feed, checked),
+        ) from None
 
 
 async def _recorded_sha256(ctx: Context, feed: FeedInfo, checked: CheckedFile) -> str:
@@ -187,3 +186,23 @@ async def _recorded_sha256(ctx: Context, feed: FeedInfo, checked: CheckedFile) -
             )
         )
     return found or checked.file.sha256
+
+
+__all__ = [
+    "DIGEST_FIELDS",
+    "ORIGIN_LOCAL",
+    "ORIGIN_UPSTREAM",
+    "CheckedFile",
+    "FileExists",
+    "Provenance",
+    "StagedFile",
+    "Stager",
+    "StoredBlobs",
+    "UploadRequest",
+    "check_distribution",
+    "forget_stored",
+    "publish",
+    "record_file",
+    "store_blobs",
+    "validate",
+]

@@ -4,7 +4,8 @@
 ``store_blobs`` claims the keys and puts the file (and a wheel's METADATA, for PEP
 658) in the blob store; ``record_file`` writes package, version and file rows and
 releases the claims in one transaction; ``forget_stored`` undoes ``store_blobs``
-when recording fails; ``forget_blobs`` removes blobs nothing needs after a purge.
+when recording fails. The claims are the recycle bin's (``services.recycle.claims``):
+its purges are what delete blobs.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from quiver.services.changes.record import SERVER, Actor, record_event
 from quiver.services.context import Context
 from quiver.services.packages.models import File, FilenameRecord, Package, Version
 from quiver.services.publish.archives import core_metadata_bytes
-from quiver.services.publish.claims import claim_blobs, release_claims
-from quiver.services.publish.claims import forget_blobs as forget_claimed
 from quiver.services.publish.staging import StagedFile
 from quiver.services.records import FeedInfo
-from quiver.services.recycle.queries import refuse_if_binned
+from quiver.services.recycle.service import (
+    claim_blobs,
+    forget_blobs,
+    refuse_if_binned,
+    release_claims,
+)
 
 ORIGIN_LOCAL = "local"
 ORIGIN_UPSTREAM = "upstream"
@@ -92,7 +96,7 @@ async def check_distribution(
 
 @dataclass(frozen=True)
 class StoredBlobs:
-    """The blobs of a checked file, put in the store under claims (services.packages.claims)."""
+    """The blobs of a checked file, put in the store under claims (services.recycle.claims)."""
 
     file_key: str
     metadata_key: str | None
@@ -127,7 +131,7 @@ async def store_blobs(ctx: Context, checked: CheckedFile) -> StoredBlobs:
 
 async def forget_stored(ctx: Context, stored: StoredBlobs) -> None:
     """Release the claims of blobs no row was recorded for, and delete what nothing needs."""
-    await forget_claimed(ctx.engine, ctx.blobs, stored.keys, stored.claims)
+    await forget_blobs(ctx.engine, ctx.blobs, stored.keys, stored.claims)
 
 
 async def record_file(
@@ -248,8 +252,3 @@ async def version_row(session: AsyncSession, package: Package, meta: CoreMetadat
         version = await session.scalar(query)
         assert version is not None
     return version
-
-
-async def forget_blobs(ctx: Context, *keys: str | None) -> None:
-    """Delete the blobs of ``keys`` that no row and no writer's claim needs (after a purge)."""
-    await forget_claimed(ctx.engine, ctx.blobs, keys)

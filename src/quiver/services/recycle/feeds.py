@@ -11,7 +11,6 @@ in the bin for ``recycle_bin_days`` on its own (``purge_expired_feeds``).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -23,30 +22,22 @@ from quiver.domain.events import EventKind
 from quiver.domain.feed_bin import purge_after
 from quiver.domain.roles import Role, Scope
 from quiver.services.access import authorize, feed_info, role_on
-from quiver.services.changes.record import SERVER, Actor, record_event
+from quiver.services.changes.record import SERVER, Actor
 from quiver.services.context import Context
 from quiver.services.feeds.models import Feed
 from quiver.services.feeds.service import FeedDetails, bump_downstream
 from quiver.services.orgs.models import Project
 from quiver.services.orgs.service import get_org, get_project, visible_org
 from quiver.services.packages.models import File
-from quiver.services.publish.store import forget_blobs
 from quiver.services.records import FeedInfo, FeedRef, Principal
+from quiver.services.recycle.claims import forget_blobs
+from quiver.services.recycle.records import BinnedFeed
+from quiver.services.tokens.models import Token, TokenFeed
+from quiver.services.unitofwork import Work, unit_of_work
 from quiver.services.upstreams.graph import lock_graph, renumber, upstream_rows
 from quiver.services.upstreams.models import Upstream
-from quiver.services.users.models import Token, TokenFeed
 
 log = logging.getLogger("quiver.recycle")
-
-
-@dataclass(frozen=True)
-class BinnedFeed:
-    """A feed in the recycle bin: who deleted it, when, and when it goes for good."""
-
-    details: FeedDetails
-    deleted_at: datetime
-    deleted_by: str | None
-    purge_after: datetime
 
 
 def binned(ctx: Context, details: FeedDetails) -> BinnedFeed:
@@ -73,16 +64,14 @@ async def _owned_in_bin(ctx: Context, principal: Principal, ref: FeedRef, *, ver
 def _not_in_bin(ref: str, verb: str) -> str:
     if verb == "restore":
         return f"Feed {ref} is not in the recycle bin: there is nothing to restore."
-    return (
-        f"Feed {ref} is not in the recycle bin: delete it first "
-        f"(`quiver feed delete {ref}`), then purge it."
-    )
+    return f"Feed {ref} is not in the recycle bin: delete it first, then purge it."
 
 
 async def restore_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedDetails:
     """Bring a feed back from the recycle bin unchanged (owners)."""
     info = await _owned_in_bin(ctx, principal, ref, verb="restore")
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         feed = await session.get(Feed, info.id, populate_existing=True)
         if feed is None or feed.deleted_at is None:
             raise Conflict(_not_in_bin(info.ref, "restore"))
@@ -90,12 +79,9 @@ async def restore_feed(ctx: Context, principal: Principal, ref: FeedRef) -> Feed
         feed.deleted_at = None
         feed.deleted_by = None
         await session.flush()
-        await record_event(
-            session, info.id, Actor.of(principal), EventKind.FEED_RESTORE, detail=detail
-        )
+        await work.record(info.id, EventKind.FEED_RESTORE, detail=detail)
         await bump_downstream(session, info.id)
         await session.refresh(feed)
-    ctx.access.invalidate()
     return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
 
 
@@ -163,7 +149,8 @@ async def _purge(
     left to limit them they would reach every feed. Then the blobs no other
     file uses are deleted (content-addressed blobs may be shared).
     """
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx, actor) as work:
+        session = work.session
         feed = await session.get(Feed, feed_id, with_for_update=True, populate_existing=True)
         if feed is None or feed.deleted_at is None:
             return False
@@ -173,17 +160,17 @@ async def _purge(
             select(File.blob_key, File.metadata_blob_key).where(File.feed_id == feed_id)
         )
         keys = {key for pair in files for key in pair if key is not None}
-        await _drop_as_source(session, feed_id, actor)
+        await _drop_as_source(work, feed_id)
         await _revoke_limited_tokens(session, feed_id)
         await session.execute(delete(Feed).where(Feed.id == feed_id))
-    ctx.access.invalidate()
-    await forget_blobs(ctx, *sorted(keys))
+    await forget_blobs(ctx.engine, ctx.blobs, sorted(keys))
     log.info("purged feed #%s from the recycle bin (%d blobs checked)", feed_id, len(keys))
     return True
 
 
-async def _drop_as_source(session: AsyncSession, feed_id: int, actor: Actor) -> None:
+async def _drop_as_source(work: Work, feed_id: int) -> None:
     """Remove the purged feed from every upstream list that names it, keeping positions dense."""
+    session = work.session
     users = select(Upstream.feed_id).where(Upstream.source_feed_id == feed_id)
     downstream = (await session.scalars(users.distinct().order_by(Upstream.feed_id))).all()
     for other in downstream:
@@ -192,9 +179,7 @@ async def _drop_as_source(session: AsyncSession, feed_id: int, actor: Actor) -> 
         for row in rows:
             if row.source_feed_id == feed_id:
                 await session.delete(row)
-                await record_event(
-                    session, other, actor, EventKind.UPSTREAM_REMOVE, detail={"upstream": row.name}
-                )
+                await work.record(other, EventKind.UPSTREAM_REMOVE, detail={"upstream": row.name})
         await session.flush()
         await renumber(session, [row for row in rows if row.source_feed_id != feed_id])
 
@@ -210,7 +195,6 @@ async def _revoke_limited_tokens(session: AsyncSession, feed_id: int) -> None:
 
 
 __all__ = [
-    "BinnedFeed",
     "binned",
     "list_feed_recycle_bin",
     "purge_expired_feeds",

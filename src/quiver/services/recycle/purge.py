@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.db.base import utcnow
 from quiver.domain.errors import Conflict
 from quiver.domain.events import EventKind
-from quiver.services.changes.record import SERVER, Actor, record_event
+from quiver.services.changes.record import SERVER, Actor
 from quiver.services.context import Context
 from quiver.services.packages.models import File, Package, Version
-from quiver.services.publish.store import forget_blobs
 from quiver.services.records import FeedRef, Principal
-from quiver.services.recycle.queries import RecycledVersion, entry, find_version, owned_feed
+from quiver.services.recycle.claims import forget_blobs
+from quiver.services.recycle.queries import entry, find_version, owned_feed
+from quiver.services.recycle.records import RecycledVersion
+from quiver.services.unitofwork import Work, unit_of_work
 from quiver.services.views.models import ViewVersion
 
 log = logging.getLogger("quiver.recycle")
@@ -46,18 +47,16 @@ async def purge_version(
     Answers with the entry it had in the bin.
     """
     feed = await owned_feed(ctx, principal, ref)
-    async with ctx.sessions() as session, session.begin():
-        package, version = await find_version(session, feed, package_name, version_text)
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        package, version = await find_version(work.session, feed, package_name, version_text)
         if version.deleted_at is None:
             raise Conflict(
                 f"Version {version.version} of {package.name} is not in the recycle bin of feed "
-                f"{feed.ref}: only deleted versions can be purged, so delete it first "
-                f"(quiver package delete {feed.ref} {package.name} {version.version})."
+                f"{feed.ref}: only deleted versions can be purged, so delete it first."
             )
-        purged = await _purge(session, feed.id, package, version, Actor.of(principal))
+        purged = await _purge(work, feed.id, package, version)
         found = entry(feed, package, version, purged.filenames, ctx.settings.recycle_bin_days)
-    ctx.access.invalidate()
-    await forget_blobs(ctx, *purged.blob_keys)
+    await forget_blobs(ctx.engine, ctx.blobs, purged.blob_keys)
     return found
 
 
@@ -84,23 +83,21 @@ async def purge_expired_versions(ctx: Context, now: datetime | None = None) -> i
 
 async def _purge_expired(ctx: Context, version_id: int, cutoff: datetime) -> bool:
     """Purge one version if it is still in the bin and expired (one transaction)."""
-    async with ctx.sessions() as session, session.begin():
-        version = await session.scalar(
+    async with unit_of_work(ctx, SERVER) as work:
+        version = await work.session.scalar(
             select(Version).where(Version.id == version_id).with_for_update()
         )
         if version is None or version.deleted_at is None or version.deleted_at >= cutoff:
             return False  # purged or restored meanwhile
-        package = await session.get_one(Package, version.package_id)
-        purged = await _purge(session, package.feed_id, package, version, SERVER)
-    ctx.access.invalidate()
-    await forget_blobs(ctx, *purged.blob_keys)
+        package = await work.session.get_one(Package, version.package_id)
+        purged = await _purge(work, package.feed_id, package, version)
+    await forget_blobs(ctx.engine, ctx.blobs, purged.blob_keys)
     return True
 
 
-async def _purge(
-    session: AsyncSession, feed_id: int, package: Package, version: Version, actor: Actor
-) -> _Purged:
-    """Delete the version's rows and record the purge, in the caller's transaction."""
+async def _purge(work: Work, feed_id: int, package: Package, version: Version) -> _Purged:
+    """Delete the version's rows and record the purge, in the caller's unit of work."""
+    session = work.session
     files = (await session.execute(select(File).where(File.version_id == version.id))).scalars()
     rows = list(files)
     keys = {key for row in rows for key in (row.blob_key, row.metadata_blob_key) if key}
@@ -114,10 +111,8 @@ async def _purge(
     if not others and package.published_at is None:
         # Nothing left, and never published here: no guard to keep.
         await session.execute(delete(Package).where(Package.id == package.id))
-    await record_event(
-        session,
+    await work.record(
         feed_id,
-        actor,
         EventKind.PURGE,
         package=package.name,
         version=version.version,

@@ -8,8 +8,7 @@ change it (yank, promote, a new file, a save from upstream) is refused with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion
@@ -23,35 +22,25 @@ from quiver.services.access import authorize
 from quiver.services.context import Context
 from quiver.services.packages.models import File, Package, Version
 from quiver.services.records import FeedInfo, FeedRef, Principal
+from quiver.services.recycle.records import RecycledVersion
 
-
-@dataclass(frozen=True)
-class RecycledVersion:
-    """A version in (or just taken out of) a feed's recycle bin."""
-
-    feed: str
-    package: str
-    version: str
-    deleted_at: datetime
-    deleted_by: str | None
-    purge_after: datetime
-    filenames: tuple[str, ...]
-
-
-def restore_command(feed: str, package: str, version: str) -> str:
-    return f"quiver package restore {feed} {package} {version}"
+#: The ``code`` of a VersionInBin error body.
+VERSION_IN_BIN = "version_in_bin"
 
 
 class VersionInBin(Conflict):
     """The version is in the feed's recycle bin, so it cannot change (409).
 
     ``instead`` ends the sentence with the other way out, e.g. " or publish a new version".
+    The body says ``code: version_in_bin``, so a client can tell how to restore it
+    (the CLI names its command).
     """
 
     def __init__(self, feed: str, package: str, version: str, instead: str = "") -> None:
         super().__init__(
             f"Version {version} of {package} is in the recycle bin of feed {feed}: "
-            f"restore it ({restore_command(feed, package, version)}){instead}."
+            f"restore it{instead}.",
+            code=VERSION_IN_BIN,
         )
 
 
@@ -193,7 +182,7 @@ async def binned_version(
 
 
 __all__ = [
-    "RecycledVersion",
+    "VERSION_IN_BIN",
     "VersionInBin",
     "binned_version",
     "entry",
@@ -204,5 +193,4 @@ __all__ = [
     "matching",
     "owned_feed",
     "refuse_if_binned",
-    "restore_command",
 ]

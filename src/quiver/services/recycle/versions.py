@@ -1,4 +1,4 @@
-"""The feed's recycle bin for versions: delete (to the bin), restore, list; purge.
+"""The feed's recycle bin for versions: delete (to the bin), restore, list.
 
 A version in the bin keeps its rows and blobs but leaves every index (pages,
 views, downloads, upstream merges). Restoring brings it back unchanged;
@@ -15,20 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quiver.db.base import utcnow
 from quiver.domain.errors import Conflict
 from quiver.domain.events import EventKind
+from quiver.domain.versions import clean_reason
 from quiver.services.changes.record import Actor, record_event
 from quiver.services.context import Context
 from quiver.services.packages.models import File, Package, Version
-from quiver.services.packages.yank import clean_reason
 from quiver.services.records import FeedInfo, FeedRef, Principal
-from quiver.services.recycle.purge import purge_expired_versions, purge_version
-from quiver.services.recycle.queries import (
-    RecycledVersion,
-    entry,
-    filenames_of,
-    find_version,
-    in_bin,
-    owned_feed,
-)
+from quiver.services.recycle.queries import entry, filenames_of, find_version, in_bin, owned_feed
+from quiver.services.recycle.records import RecycledVersion
+from quiver.services.unitofwork import unit_of_work
 
 
 async def trash_version(
@@ -42,7 +36,9 @@ async def trash_version(
     """Move ``version`` to the recycle bin and record the deletion, in the caller's transaction.
 
     The caller has checked the right to delete and that the version is not in
-    the bin already; after the commit it calls ``ctx.access.invalidate()``.
+    the bin already, and runs it inside a ``unit_of_work`` (or commits and then
+    calls ``ctx.access.invalidate()`` itself). It takes a session, not a ``Work``:
+    retention trashes versions in a transaction of its own.
     """
     version.deleted_at = utcnow()
     version.deleted_by = actor.name
@@ -72,18 +68,16 @@ async def delete_version(
     """
     text = clean_reason(reason)
     feed = await owned_feed(ctx, principal, ref)
-    async with ctx.sessions() as session, session.begin():
-        package, version = await find_version(session, feed, package_name, version_text)
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        package, version = await find_version(work.session, feed, package_name, version_text)
         if version.deleted_at is not None:
             raise Conflict(
                 f"Version {version.version} of {package.name} is in the recycle bin of feed "
                 f"{feed.ref} already (deleted by {version.deleted_by or 'someone'})."
             )
-        await trash_version(session, feed, package, version, Actor.of(principal), text)
-        names = await filenames_of(session, version.id)
-        found = entry(feed, package, version, names, ctx.settings.recycle_bin_days)
-    ctx.access.invalidate()
-    return found
+        await trash_version(work.session, feed, package, version, work.actor, text)
+        names = await filenames_of(work.session, version.id)
+        return entry(feed, package, version, names, ctx.settings.recycle_bin_days)
 
 
 async def restore_version(
@@ -92,22 +86,19 @@ async def restore_version(
     """Bring a version back from the recycle bin, unchanged (owners): the same files,
     yank state and views. 404 when it is not in the bin. Answers with the entry it had."""
     feed = await owned_feed(ctx, principal, ref)
-    async with ctx.sessions() as session, session.begin():
-        package, version = await in_bin(session, feed, package_name, version_text)
-        names = await filenames_of(session, version.id)
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        package, version = await in_bin(work.session, feed, package_name, version_text)
+        names = await filenames_of(work.session, version.id)
         found = entry(feed, package, version, names, ctx.settings.recycle_bin_days)
         version.deleted_at = None
         version.deleted_by = None
-        await record_event(
-            session,
+        await work.record(
             feed.id,
-            Actor.of(principal),
             EventKind.RESTORE,
             package=package.name,
             version=version.version,
             files=found.filenames,
         )
-    ctx.access.invalidate()
     return found
 
 
@@ -141,12 +132,4 @@ async def _filenames(session: AsyncSession, version_ids: list[int]) -> dict[int,
     return names
 
 
-__all__ = [
-    "RecycledVersion",
-    "delete_version",
-    "list_recycle_bin",
-    "purge_expired_versions",
-    "purge_version",
-    "restore_version",
-    "trash_version",
-]
+__all__ = ["delete_version", "list_recycle_bin", "restore_version", "trash_version"]

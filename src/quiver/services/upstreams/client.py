@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 import httpx
 from packaging.utils import canonicalize_name
 
-from quiver.domain.errors import UpstreamError
+from quiver.domain.errors import Invalid, UpstreamError
 from quiver.services.upstreams.remote import RemotePage, parse_html_page, parse_json_page
 from quiver.settings import MIB, Settings
 
@@ -77,10 +77,10 @@ class IndexSource:
     secret: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        """Raises ValueError for a URL that is not ``http(s)://host/...``."""
+        """Raises Invalid (a ValueError) for a URL that is not ``http(s)://host/...``."""
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"upstream URL must be http(s)://host/...: {redact(self.url)}")
+            raise Invalid(f"upstream URL must be http(s)://host/...: {redact(self.url)}")
         host = parts.netloc.rpartition("@")[2]
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
         # frozen dataclass: normalise in place once, before anyone sees the object
@@ -122,7 +122,7 @@ class UpstreamClient:
         """
         normalized = canonicalize_name(name)
         if not normalized:
-            raise ValueError("a package name is needed")
+            raise Invalid("a package name is needed")
         url = source.page_url(normalized)
         for attempt in (1, 2):
             try:

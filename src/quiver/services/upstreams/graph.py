@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quiver.domain.errors import Conflict, Invalid
 from quiver.services.feeds.service import bump_serial
 from quiver.services.records import KIND_INDEX, FeedInfo
-from quiver.services.upstreams.models import KIND_FEED, Upstream
+from quiver.services.upstreams.models import KIND_FEED, Upstream, view_key
 from quiver.services.upstreams.queries import feed_refs
 from quiver.services.upstreams.specs import ResolvedUpstream
 
@@ -85,6 +85,7 @@ def new_row(feed_id: int, position: int, item: ResolvedUpstream) -> Upstream:
         secret=item.secret,
         source_feed_id=item.source.id if item.source is not None else None,
         source_view=item.source_view,
+        source_view_key=view_key(item.source_view),
     )
 
 
@@ -99,7 +100,7 @@ async def renumber(session: AsyncSession, rows: Sequence[Upstream]) -> None:
 
 
 async def refuse_cycle(session: AsyncSession, feed: FeedInfo, source: FeedInfo) -> None:
-    """400 when ``feed`` is reachable from ``source`` through feed-kind upstreams."""
+    """Invalid when ``feed`` is reachable from ``source`` through feed-kind upstreams."""
     path = _path(await _feed_edges(session), source.id, feed.id)
     if path is None:
         return

@@ -15,8 +15,8 @@ rendered page can be cached under it and is rebuilt when an answer changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from quiver.domain.distributions import parse_filename
@@ -25,18 +25,18 @@ from quiver.domain.metadata import index_requires_python
 from quiver.domain.names import split_feed_ref
 from quiver.services.access import resolve_feed
 from quiver.services.context import Context
-from quiver.services.index.queries import bin_key, local_package, sorted_listing, view_package
+from quiver.services.index.service import bin_key, local_package, sorted_listing, view_package
 from quiver.services.records import (
     KIND_INDEX,
     FeedInfo,
     FeedRef,
     FileRecord,
     LocalPackage,
-    PackageListing,
     UpstreamInfo,
 )
 from quiver.services.upstreams.client import IndexSource
 from quiver.services.upstreams.queries import feed_upstreams
+from quiver.services.upstreams.records import MergedPackage, RemoteSource
 from quiver.services.upstreams.remote import RemoteFile
 from quiver.services.views.queries import find_view, is_local
 
@@ -46,44 +46,12 @@ REMOTE = "remote"
 
 
 @dataclass(frozen=True)
-class RemoteSource:
-    """Where a file that is only upstream comes from.
-
-    ``remote`` is set for an index upstream; ``source_feed`` and ``record`` for a
-    feed on this server. ``record`` is the entry the page shows (its sha256 is what
-    the saved bytes must match).
-    """
-
-    upstream: UpstreamInfo
-    record: FileRecord
-    remote: RemoteFile | None = None
-    source_feed: FeedInfo | None = None
-
-    @property
-    def source_url(self) -> str:
-        if self.remote is not None:
-            return self.remote.url
-        assert self.source_feed is not None
-        return f"{self.upstream.location}/{self.record.filename}"
-
-
-@dataclass(frozen=True)
 class _Answer:
     """One upstream's contribution: its files for the name, and what identifies it."""
 
     key: Hashable
     files: tuple[RemoteSource, ...] = ()
     page_url: str | None = None
-
-
-@dataclass(frozen=True)
-class MergedPackage:
-    """A package page's content with upstream files, and where those come from."""
-
-    local: LocalPackage
-    listing: PackageListing | None
-    remote_files: Mapping[str, RemoteSource] = field(default_factory=dict)
-    key: tuple[Hashable, ...] = ()
 
 
 def shows_upstream(local: LocalPackage) -> bool:

@@ -1,4 +1,4 @@
-"""Table: the ordered upstream sources of a feed (see docs/upstreams.md)."""
+"""Table: the ordered upstream sources of a feed (see docs/design/upstreams.md)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,19 @@ KIND_FEED = "feed"
 PYPI_ALIAS = "pypi"
 
 
+def view_key(view: str | None) -> str | None:
+    """The key ``source_view_key`` holds for ``view``: its casefold (SQL ``lower`` differs)."""
+    return None if view is None else view.casefold()
+
+
 class Upstream(Base):
     """One upstream source of a feed, at ``position`` (0-based, dense) in its list.
 
     ``kind`` ``index``: any PEP 503/691 simple index at ``url`` (ending in ``/``),
     with optional ``username``/``secret`` (the secret is never returned by any API).
     ``kind`` ``feed``: another feed of this server, ``source_feed_id`` through
-    ``source_view``.
+    ``source_view``; ``source_view_key`` is its casefold, the key renaming and deleting
+    a view match on (kept in step by ``view_key`` wherever ``source_view`` is written).
     """
 
     __tablename__ = "upstreams"
@@ -41,4 +47,5 @@ class Upstream(Base):
         ForeignKey("feeds.id", ondelete="CASCADE"), default=None, index=True
     )
     source_view: Mapped[str | None] = mapped_column(String(64), default=None)
+    source_view_key: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,7 @@
 """Saving a file that is only upstream: streamed to the caller while written and hashed.
 
 ``open_remote`` opens the bytes (an upstream index over HTTP, or another feed's
-blob) before any response starts, so a failing upstream is a clean 502.
+blob) before any response starts, so a failing upstream raises UpstreamError first.
 ``stream_and_save`` passes the chunks through to the caller while staging them;
 when the last chunk is through, the sha256 must equal the one the upstream's
 index named and the archive must pass the same rules as a publish; only then are
@@ -24,22 +24,25 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 
 from quiver.domain.distributions import parse_filename
-from quiver.domain.errors import Forbidden, Invalid, QuiverError, Unauthenticated, UpstreamError
+from quiver.domain.errors import Forbidden, QuiverError, Unauthenticated, UpstreamError
 from quiver.domain.roles import Role
 from quiver.services.changes.record import SERVER, Actor
 from quiver.services.context import Context
-from quiver.services.publish.staging import StagedFile, Stager
-from quiver.services.publish.store import (
+from quiver.services.publish.service import (
     ORIGIN_UPSTREAM,
     Provenance,
+    StagedFile,
+    Stager,
     check_distribution,
     forget_stored,
     record_file,
     store_blobs,
 )
 from quiver.services.records import FeedInfo
-from quiver.services.recycle.queries import VersionInBin
-from quiver.services.upstreams.listing import RemoteSource, index_source
+from quiver.services.recycle.service import VersionInBin
+from quiver.services.unitofwork import unit_of_work
+from quiver.services.upstreams.listing import index_source
+from quiver.services.upstreams.records import RemoteSource
 
 log = logging.getLogger("quiver.upstreams")
 # files refused after download, by upstream name (for the metrics issue)
@@ -126,7 +129,7 @@ async def save(
         return False
     try:
         checked = await check_distribution(ctx, staged, parse_filename(staged.filename))
-    except (Invalid, QuiverError) as err:
+    except QuiverError as err:
         refused[upstream] += 1
         log.error("not saving %s from upstream %s: %s", staged.filename, upstream, err)
         return False
@@ -141,26 +144,23 @@ async def save(
         upstream_yanked=source.record.yanked,
         upstream_yanked_reason=source.record.yanked_reason,
     )
-    async with ctx.sessions() as session:
-        try:
-            await record_file(session, feed, checked, stored, provenance)
-            await session.commit()
-        except IntegrityError:
-            # saved a moment ago by a concurrent download: nothing to do
-            await session.rollback()
-            await forget_stored(ctx, stored)
-            return False
-        except VersionInBin as err:
-            # an owner deleted the version while it was downloading: keep it out
-            await session.rollback()
-            await forget_stored(ctx, stored)
-            log.warning("not saving %s from upstream %s: %s", staged.filename, upstream, err)
-            return False
-        except BaseException:
-            await session.rollback()
-            await forget_stored(ctx, stored)
-            raise
-    ctx.access.invalidate()
+    # The blobs are stored before the rows' transaction: a row never names a missing
+    # blob. A transaction that fails forgets them again (unless another row uses them).
+    try:
+        async with unit_of_work(ctx, actor) as work:
+            await record_file(work.session, feed, checked, stored, provenance)
+    except IntegrityError:
+        # saved a moment ago by a concurrent download: nothing to do
+        await forget_stored(ctx, stored)
+        return False
+    except VersionInBin as err:
+        # an owner deleted the version while it was downloading: keep it out
+        await forget_stored(ctx, stored)
+        log.warning("not saving %s from upstream %s: %s", staged.filename, upstream, err)
+        return False
+    except BaseException:
+        await forget_stored(ctx, stored)
+        raise
     log.info("saved %s from upstream %s into %s", staged.filename, upstream, feed.ref)
     return True
 

@@ -1,8 +1,10 @@
 """Use cases for a feed's upstream sources: add, list, remove, reorder (feed owners).
 
-Also the per-package upstream behaviour. The read path's view of the list is
-in reading.py, how a requested source is checked in specs.py, and the row
-checks, the lock and the cycle check in graph.py.
+Also the per-package upstream behaviour, and the door to the read path: a package
+page merged with its upstreams (listing.py), opening and saving an upstream-only
+file (save.py), and the HTTP client and its cache the app builds (client.py,
+cache.py). How a requested source is checked is in specs.py; the row checks, the
+lock and the cycle check in graph.py; the list as the read path sees it in queries.py.
 
 Every change bumps the feed's serial (its index pages depend on the list) and
 runs with changes to other feeds' lists serialised, so two concurrent additions
@@ -12,7 +14,6 @@ cannot make a cycle between them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 from sqlalchemy import select
@@ -23,12 +24,15 @@ from quiver.domain.errors import Conflict, Invalid, NotFound
 from quiver.domain.events import EventKind
 from quiver.domain.roles import Role, Scope, Visibility
 from quiver.services.access import authorize
-from quiver.services.changes.record import Actor, record_event
+from quiver.services.changes.record import Actor
 from quiver.services.context import Context
 from quiver.services.feeds.models import Feed
 from quiver.services.feeds.service import FeedDetails, create_feed
 from quiver.services.packages.models import Package
 from quiver.services.records import FeedInfo, FeedRef, Principal, UpstreamInfo
+from quiver.services.unitofwork import unit_of_work
+from quiver.services.upstreams.cache import UpstreamCache
+from quiver.services.upstreams.client import UpstreamClient
 from quiver.services.upstreams.graph import (
     check_new,
     lock_graph,
@@ -37,20 +41,20 @@ from quiver.services.upstreams.graph import (
     renumber,
     upstream_rows,
 )
+from quiver.services.upstreams.listing import merged_package
 from quiver.services.upstreams.models import Upstream
 from quiver.services.upstreams.queries import feed_refs, load_upstreams, upstream_info
-from quiver.services.upstreams.specs import UpstreamSpec, resolve_spec
+from quiver.services.upstreams.records import PackageUpstreaming, UpstreamSpec
+from quiver.services.upstreams.save import (
+    open_remote,
+    refused,
+    remote_metadata,
+    require_save_right,
+    stream_and_save,
+)
+from quiver.services.upstreams.specs import resolve_spec
 
 BEHAVIORS = ("default", "allow-external-versions")
-
-
-@dataclass(frozen=True)
-class PackageUpstreaming:
-    """A package's upstream behaviour in a feed."""
-
-    name: str
-    normalized: str
-    behavior: str
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -68,13 +72,14 @@ async def add_upstream(
 ) -> UpstreamInfo:
     """Append an upstream source to the feed's list (feed owners).
 
-    400 for a bad name or address, a 21st source or a cycle; 409 for a name
-    (or source) the feed has already; 404/403 for a source feed the caller
-    cannot read.
+    Invalid for a bad name or address, a 21st source or a cycle; Conflict for a
+    name (or source) the feed has already; NotFound/Forbidden for a source feed
+    the caller cannot read.
     """
     feed = await _owned(ctx, principal, ref)
     resolved = await resolve_spec(ctx, principal, spec)
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         await lock_graph(session, feed.id)
         rows = await upstream_rows(session, feed.id)
         check_new(feed, rows, [resolved])
@@ -90,35 +95,26 @@ async def add_upstream(
             ) from None
         refs = await feed_refs(session, [row.source_feed_id] if row.source_feed_id else [])
         info = upstream_info(row, refs, ctx.settings.pypi_url)
-        await record_event(
-            session,
+        await work.record(
             feed.id,
-            Actor.of(principal),
             EventKind.UPSTREAM_ADD,
             detail={"upstream": info.name, "position": len(rows) + 1},
         )
-    ctx.access.invalidate()
     return info
 
 
 async def remove_upstream(ctx: Context, principal: Principal, ref: FeedRef, name: str) -> None:
     """Remove an upstream source (feed owners); files saved from it stay, with their source."""
     feed = await _owned(ctx, principal, ref)
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         await lock_graph(session, feed.id)
         rows = await upstream_rows(session, feed.id)
         target = _named(feed, rows, name)
         await session.delete(target)
         await session.flush()
         await renumber(session, [row for row in rows if row is not target])
-        await record_event(
-            session,
-            feed.id,
-            Actor.of(principal),
-            EventKind.UPSTREAM_REMOVE,
-            detail={"upstream": target.name},
-        )
-    ctx.access.invalidate()
+        await work.record(feed.id, EventKind.UPSTREAM_REMOVE, detail={"upstream": target.name})
 
 
 async def move_upstream(
@@ -126,7 +122,8 @@ async def move_upstream(
 ) -> list[UpstreamInfo]:
     """Move an upstream source to ``position`` (1-based) in the list; the new list."""
     feed = await _owned(ctx, principal, ref)
-    async with ctx.sessions() as session, session.begin():
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         await lock_graph(session, feed.id)
         rows = await upstream_rows(session, feed.id)
         target = _named(feed, rows, name)
@@ -140,14 +137,11 @@ async def move_upstream(
         await renumber(session, rest)
         refs = await feed_refs(session, [r.source_feed_id for r in rest if r.source_feed_id])
         result = [upstream_info(row, refs, ctx.settings.pypi_url) for row in rest]
-        await record_event(
-            session,
+        await work.record(
             feed.id,
-            Actor.of(principal),
             EventKind.UPSTREAM_MOVE,
             detail={"upstream": target.name, "position": position},
         )
-    ctx.access.invalidate()
     return result
 
 
@@ -210,21 +204,17 @@ async def set_package_upstreaming(
     if behavior not in BEHAVIORS:
         raise Invalid(f"Unknown upstream behaviour {behavior!r}: use {' or '.join(BEHAVIORS)}.")
     feed = await _owned(ctx, principal, ref)
-    async with ctx.sessions() as session, session.begin():
-        package = await _package(session, feed, package_name)
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        package = await _package(work.session, feed, package_name)
         if package.upstream_behavior != behavior:
             package.upstream_behavior = behavior
-            await record_event(
-                session,
+            await work.record(
                 feed.id,
-                Actor.of(principal),
                 EventKind.UPSTREAMING_SET,
                 package=package.name,
                 detail={"behavior": behavior},
             )
-        result = PackageUpstreaming(package.name, package.normalized_name, behavior)
-    ctx.access.invalidate()
-    return result
+    return PackageUpstreaming(package.name, package.normalized_name, behavior)
 
 
 async def _package(session: AsyncSession, feed: FeedInfo, package_name: str) -> Package:
@@ -261,11 +251,20 @@ def _count(n: int) -> str:
 __all__ = [
     "BEHAVIORS",
     "PackageUpstreaming",
+    "UpstreamCache",
+    "UpstreamClient",
+    "UpstreamSpec",
     "add_upstream",
     "create_feed_with_upstreams",
     "get_package_upstreaming",
     "list_upstreams",
+    "merged_package",
     "move_upstream",
+    "open_remote",
+    "refused",
+    "remote_metadata",
     "remove_upstream",
+    "require_save_right",
     "set_package_upstreaming",
+    "stream_and_save",
 ]

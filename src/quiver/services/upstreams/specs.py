@@ -17,21 +17,11 @@ from quiver.services.access import resolve_feed
 from quiver.services.context import Context
 from quiver.services.records import KIND_INDEX, FeedInfo, FeedRef, Principal
 from quiver.services.upstreams.models import KIND_FEED, PYPI_ALIAS
+from quiver.services.upstreams.records import UpstreamSpec
 from quiver.services.views.queries import readable_view
 
 LOCAL_VIEW = "local"
 URL_MAX = 2048
-
-
-@dataclass(frozen=True)
-class UpstreamSpec:
-    """An upstream source as a caller asks for it: ``url`` (or ``pypi``) or ``feed``."""
-
-    name: str
-    url: str | None = None
-    feed: str | None = None
-    username: str | None = None
-    secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -55,7 +45,8 @@ class ResolvedUpstream:
 
 
 async def resolve_spec(ctx: Context, principal: Principal, spec: UpstreamSpec) -> ResolvedUpstream:
-    """Check ``spec`` (400 for a bad one; 404/403 for a source feed the caller cannot read)."""
+    """Check ``spec`` (Invalid for a bad one; NotFound/Forbidden for a source feed the
+    caller cannot read)."""
     name = _valid_name(spec.name)
     if (spec.url is None) == (spec.feed is None):
         raise Invalid(
@@ -170,4 +161,4 @@ async def _source_feed(ctx: Context, principal: Principal, text: str) -> tuple[F
     return source, LOCAL_VIEW if view is None else view.name
 
 
-__all__ = ["ResolvedUpstream", "UpstreamSpec", "resolve_spec"]
+__all__ = ["ResolvedUpstream", "resolve_spec"]

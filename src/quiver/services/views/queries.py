@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.domain.errors import NotFound
 from quiver.domain.roles import Role, Visibility
 from quiver.services.access import authorize, check_role, resolve_feed
 from quiver.services.context import Context
 from quiver.services.records import FeedInfo, FeedRef, Principal, ViewInfo
-from quiver.services.views.models import LOCAL_VIEW, FeedView
+from quiver.services.views.models import LOCAL_VIEW, FeedView, ViewVersion
 
 _WIDTH = {Visibility.PRIVATE: 0, Visibility.ORGANIZATION: 1, Visibility.PUBLIC: 2}
 
@@ -74,7 +75,7 @@ async def readable_view(
     """The feed and view ``ref`` names, if the caller may read them (view None: ``local``).
 
     The returned FeedInfo carries the visibility that applies to the view. The
-    errors are those of ``authorize``; a missing view is a 404 for callers who
+    errors are those of ``authorize``; a missing view is NotFound for callers who
     can read the feed.
     """
     if is_local(ref.view):
@@ -91,4 +92,28 @@ async def readable_view(
     return await check_role(ctx, principal, ref, seen, Role.READER), view
 
 
-__all__ = ["ViewInfo", "feed_views", "find_view", "is_local", "readable_view", "widest"]
+async def views_of_versions(session: AsyncSession, version_ids: list[int]) -> dict[int, list[str]]:
+    """The views (other than ``local``) each version is promoted to, by name (for listings)."""
+    if not version_ids:
+        return {}
+    rows = await session.execute(
+        select(ViewVersion.version_id, FeedView.name)
+        .join(FeedView, FeedView.id == ViewVersion.view_id)
+        .where(ViewVersion.version_id.in_(version_ids))
+        .order_by(FeedView.name_key)
+    )
+    found: dict[int, list[str]] = {}
+    for version_id, name in rows:
+        found.setdefault(version_id, []).append(name)
+    return found
+
+
+__all__ = [
+    "ViewInfo",
+    "feed_views",
+    "find_view",
+    "is_local",
+    "readable_view",
+    "views_of_versions",
+    "widest",
+]

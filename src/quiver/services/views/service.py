@@ -8,9 +8,6 @@ bumps the feed's serial, so pages through the view are rebuilt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,43 +17,30 @@ from quiver.domain.events import EventKind
 from quiver.domain.names import validate_feed_name
 from quiver.domain.roles import Role, Scope, Visibility
 from quiver.services.access import authorize
-from quiver.services.changes.record import Actor, record_event
+from quiver.services.changes.record import Actor
 from quiver.services.context import Context
-from quiver.services.index.queries import live
+from quiver.services.index.service import live
 from quiver.services.packages.models import Package, Version
 from quiver.services.records import FeedInfo, FeedRef, Principal
-from quiver.services.recycle.queries import live_version
-from quiver.services.upstreams.models import Upstream
+from quiver.services.recycle.service import live_version
+from quiver.services.unitofwork import unit_of_work
+from quiver.services.upstreams.models import Upstream, view_key
 from quiver.services.upstreams.queries import feed_refs
 from quiver.services.views.models import LOCAL_VIEW, FeedView, ViewVersion
-from quiver.services.views.queries import is_local, widest
+from quiver.services.views.queries import feed_views, find_view, is_local, readable_view, widest
+from quiver.services.views.records import Promotion, ViewDetails
 
 FIXED = (
     f"The view {LOCAL_VIEW} is every version in the feed: it cannot be created, renamed or deleted."
 )
 
 
-@dataclass(frozen=True)
-class ViewDetails:
-    """A view as the API shows it: its own visibility (None: the feed's) and the one
-    that applies."""
+class _Unchanged(Exception):
+    """Leaves a unit of work that changed nothing: rolled back, no event, no invalidation."""
 
-    name: str
-    visibility: str | None
-    effective_visibility: str
-    created_at: datetime | None
-    versions: int | None = None
-
-
-@dataclass(frozen=True)
-class Promotion:
-    """A version's place in a view after a promotion or a demotion."""
-
-    feed: str
-    view: str
-    name: str
-    version: str
-    promoted: bool
+    def __init__(self, result: Promotion) -> None:
+        super().__init__()
+        self.result = result
 
 
 def _view_name(name: str) -> str:
@@ -136,24 +120,20 @@ async def create_view(
     """A new, empty view of the feed (owners)."""
     feed = await _owned(ctx, principal, ref)
     name = _view_name(name)
-    async with ctx.sessions() as session:
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
         view = FeedView(
             feed_id=feed.id,
             name=name,
             name_key=name.casefold(),
             visibility=visibility.value if visibility else None,
         )
-        session.add(view)
+        work.session.add(view)
         try:
-            await session.flush()
+            await work.session.flush()
         except IntegrityError:
             raise Conflict(f"Feed {feed.ref} already has a view named {name}.") from None
         detail = {"visibility": view.visibility} if view.visibility else None
-        await record_event(
-            session, feed.id, Actor.of(principal), EventKind.VIEW_CREATE, view=name, detail=detail
-        )
-        await session.commit()
-    ctx.access.invalidate()
+        await work.record(feed.id, EventKind.VIEW_CREATE, view=name, detail=detail)
     return _details(feed, view, 0)
 
 
@@ -173,7 +153,8 @@ async def update_view(
     """
     feed = await _owned(ctx, principal, ref)
     renamed = _view_name(new_name) if new_name is not None else None
-    async with ctx.sessions() as session:
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         view = await _get_view(session, feed, name)
         before = {"name": view.name, "visibility": view.visibility}
         if renamed is not None and renamed != view.name:
@@ -183,46 +164,40 @@ async def update_view(
                 await session.flush()
             except IntegrityError:
                 raise Conflict(f"Feed {feed.ref} already has a view named {renamed}.") from None
+            # Matched on the stored casefold: SQL lower() is not Python's casefold().
             await session.execute(
                 update(Upstream)
-                .where(
-                    Upstream.source_feed_id == feed.id,
-                    func.lower(Upstream.source_view) == old_key,
-                )
-                .values(source_view=renamed)
+                .where(Upstream.source_feed_id == feed.id, Upstream.source_view_key == old_key)
+                .values(source_view=renamed, source_view_key=view_key(renamed))
             )
         if visibility is not None:
             view.visibility = visibility.value
         elif clear_visibility:
             view.visibility = None
         after = {"name": view.name, "visibility": view.visibility}
-        await record_event(
-            session,
+        await work.record(
             feed.id,
-            Actor.of(principal),
             EventKind.VIEW_UPDATE,
             view=view.name,
             detail={"before": before, "after": after},
         )
-        await session.commit()
-        details = _details(feed, view)
-    ctx.access.invalidate()
-    return details
+    return _details(feed, view)
 
 
 async def delete_view(ctx: Context, principal: Principal, ref: FeedRef, name: str) -> None:
     """Delete a view (owners); its versions stay in the feed.
 
-    Refused (409) while another feed reads it as an upstream source.
+    Refused (Conflict) while another feed reads it as an upstream source.
     """
     feed = await _owned(ctx, principal, ref)
-    async with ctx.sessions() as session:
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         view = await _get_view(session, feed, name)
         users = (
             await session.scalars(
                 select(Upstream.feed_id).where(
                     Upstream.source_feed_id == feed.id,
-                    func.lower(Upstream.source_view) == view.name_key,
+                    Upstream.source_view_key == view.name_key,
                 )
             )
         ).all()
@@ -233,11 +208,7 @@ async def delete_view(ctx: Context, principal: Principal, ref: FeedRef, name: st
                 f"{', '.join(refs)}: remove that source first."
             )
         await session.execute(delete(FeedView).where(FeedView.id == view.id))
-        await record_event(
-            session, feed.id, Actor.of(principal), EventKind.VIEW_DELETE, view=view.name
-        )
-        await session.commit()
-    ctx.access.invalidate()
+        await work.record(feed.id, EventKind.VIEW_DELETE, view=view.name)
 
 
 async def promote(
@@ -254,30 +225,30 @@ async def promote(
     )
     if is_local(view_name):
         raise Invalid(f"Every version is in the view {LOCAL_VIEW} already.")
-    async with ctx.sessions() as session:
-        view = await _get_view(session, feed, view_name)
-        package, version = await live_version(session, feed, package_name, version_text)
-        done = Promotion(feed.ref, view.name, package.name, version.version, True)
-        if await session.get(ViewVersion, (view.id, version.id)) is not None:
-            return done
-        session.add(
-            ViewVersion(view_id=view.id, version_id=version.id, promoted_by=principal.user_id)
-        )
-        try:
-            await session.flush()
-        except IntegrityError:  # promoted at the same time by someone else
-            return done
-        await record_event(
-            session,
-            feed.id,
-            Actor.of(principal),
-            EventKind.PROMOTE,
-            package=package.name,
-            version=version.version,
-            view=view.name,
-        )
-        await session.commit()
-    ctx.access.invalidate()
+    try:
+        async with unit_of_work(ctx, Actor.of(principal)) as work:
+            session = work.session
+            view = await _get_view(session, feed, view_name)
+            package, version = await live_version(session, feed, package_name, version_text)
+            done = Promotion(feed.ref, view.name, package.name, version.version, True)
+            if await session.get(ViewVersion, (view.id, version.id)) is not None:
+                raise _Unchanged(done)
+            session.add(
+                ViewVersion(view_id=view.id, version_id=version.id, promoted_by=principal.user_id)
+            )
+            try:
+                await session.flush()
+            except IntegrityError:  # promoted at the same time by someone else
+                raise _Unchanged(done) from None
+            await work.record(
+                feed.id,
+                EventKind.PROMOTE,
+                package=package.name,
+                version=version.version,
+                view=view.name,
+            )
+    except _Unchanged as unchanged:
+        return unchanged.result
     return done
 
 
@@ -295,7 +266,8 @@ async def demote(
         raise Invalid(
             f"A version cannot leave the view {LOCAL_VIEW}: delete it from the feed instead."
         )
-    async with ctx.sessions() as session:
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        session = work.session
         view = await _get_view(session, feed, view_name)
         package, version = await live_version(session, feed, package_name, version_text)
         result = await session.execute(
@@ -308,17 +280,13 @@ async def demote(
                 f"Version {version.version} of {package.name} is not in view {view.name} "
                 f"of feed {feed.ref}."
             )
-        await record_event(
-            session,
+        await work.record(
             feed.id,
-            Actor.of(principal),
             EventKind.DEMOTE,
             package=package.name,
             version=version.version,
             view=view.name,
         )
-        await session.commit()
-    ctx.access.invalidate()
     return Promotion(feed.ref, view.name, package.name, version.version, False)
 
 
@@ -328,7 +296,11 @@ __all__ = [
     "create_view",
     "delete_view",
     "demote",
+    "feed_views",
+    "find_view",
+    "is_local",
     "list_views",
     "promote",
+    "readable_view",
     "update_view",
 ]

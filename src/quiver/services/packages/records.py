@@ -1,0 +1,118 @@
+"""What the packages feature answers with: a feed's packages, a package's versions and
+files, a version after a yank, the results of a batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from quiver.domain.errors import QuiverError
+
+
+@dataclass(frozen=True)
+class PackageSummary:
+    """A package of a feed with how many versions and files it has here."""
+
+    name: str
+    normalized: str
+    versions: int
+    files: int
+    saved_files: int
+    upstream_behavior: str
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    filename: str
+    packagetype: str
+    size: int
+    sha256: str
+    origin: str
+    upstream_name: str | None
+    source_url: str | None
+    uploaded_at: datetime
+    uploaded_by: str | None
+    download_count: int = 0
+    last_download_at: datetime | None = None
+    saved_at: datetime | None = None
+    upstream_yanked: bool = False
+    upstream_yanked_reason: str | None = None
+    metadata_warnings: tuple[str, ...] = ()
+    requires_python: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    files: tuple[VersionFile, ...]
+    # The views the version is in: ``local`` first, then those it was promoted to.
+    views: tuple[str, ...] = ("local",)
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset(file.origin for file in self.files)
+
+    @property
+    def download_count(self) -> int:
+        return sum(file.download_count for file in self.files)
+
+    @property
+    def last_download_at(self) -> datetime | None:
+        return max((f.last_download_at for f in self.files if f.last_download_at), default=None)
+
+
+@dataclass(frozen=True)
+class PackageVersions:
+    """A package's versions in ``feed`` (PEP 440 order) and its upstream behaviour."""
+
+    feed: str
+    name: str
+    normalized: str
+    upstream_behavior: str
+    versions: tuple[VersionEntry, ...]
+
+
+@dataclass(frozen=True)
+class YankState:
+    """A version after a yank or un-yank, and whether the call changed anything."""
+
+    feed: str
+    name: str
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Item:
+    """A version named in a batch, as given."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one version: ``error`` is why it failed (None when it was done)."""
+
+    name: str
+    version: str
+    error: QuiverError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+__all__ = [
+    "Item",
+    "ItemResult",
+    "PackageSummary",
+    "PackageVersions",
+    "VersionEntry",
+    "VersionFile",
+    "YankState",
+]

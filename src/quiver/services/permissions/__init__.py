@@ -1,0 +1,1 @@
+"""Feed permissions: the explicit roles users hold on a feed."""

@@ -1,0 +1,1 @@
+"""Personal access tokens: create, list, revoke; their last use."""

@@ -1,0 +1,16 @@
+"""What the users feature returns: frozen, detached from any session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A user as the API shows it (never the password hash)."""
+
+    id: int
+    username: str
+    is_admin: bool
+    created_at: datetime
