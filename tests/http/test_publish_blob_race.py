@@ -15,8 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import delete, event, update
+from sqlalchemy.util import await_only
 
-from quiver.services.packages.models import BlobClaim
+from quiver.services.packages.models import BlobClaim, File
+from quiver.services.recycle.claims import claim_blobs, delete_if_unused
 from quiver.settings import Settings
 from tests.http.publishing import context_of, make_feed, upload
 from tests.http.rest_support import ok
@@ -63,3 +66,50 @@ async def test_purge_racing_an_upload_of_the_same_bytes_loses_nothing(
     # Every claim was released with its row.
     async with context_of(api).sessions() as session:
         assert (await session.scalars(BlobClaim.__table__.select())).all() == []
+
+
+async def test_a_deleter_sees_a_writer_recording_its_row_either_before_or_after(
+    api: httpx.AsyncClient, tmp_path: Path, database_url: str
+) -> None:
+    """The writer's commit (its row in, its claim out) lands between the deleter's reads.
+
+    The deleter asks "does a row or a live claim need this key?" If it asked in two
+    statements, READ COMMITTED would show it the claim gone and the row not there yet, and
+    it would delete a blob the new row needs. The commit here is made to land right after
+    the deleter's first read of ``files``.
+    """
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite: the deleter holds the write lock, so no commit can land between")
+    await make_feed(api, "acme/a")
+    published = await upload(api, "acme/a", build_wheel(tmp_path, "shared", "1.0"))
+    assert published.status_code == 200
+    ctx = context_of(api)
+    key = "race/shared-1.0-py3-none-any.whl"
+    await ctx.blobs.put_bytes(key, b"the bytes a new row needs")
+    claims = await claim_blobs(ctx.engine, [key])
+    writer = await ctx.engine.connect()
+    await writer.begin()
+    # The recording transaction: a row now names the key and the claim goes, not committed.
+    await writer.execute(update(File).values(blob_key=key))
+    await writer.execute(delete(BlobClaim).where(BlobClaim.id.in_(claims)))
+    committed: list[str] = []
+
+    def commit_after_first_read(*args: object) -> None:
+        statement = str(args[2])
+        if (
+            not committed
+            and statement.lstrip().upper().startswith("SELECT")
+            and "files" in statement
+        ):
+            await_only(writer.commit())
+            committed.append(statement)
+
+    event.listen(ctx.engine.sync_engine, "after_cursor_execute", commit_after_first_read)
+    try:
+        deleted = await delete_if_unused(ctx.engine, ctx.blobs, key)
+    finally:
+        event.remove(ctx.engine.sync_engine, "after_cursor_execute", commit_after_first_read)
+        await writer.close()
+    assert committed, "the deleter never read the files table"
+    assert not deleted
+    assert await ctx.blobs.stat(key) is not None

@@ -23,7 +23,7 @@ from quiver.api.rest.schemas import (
 from quiver.domain.errors import Invalid
 from quiver.domain.roles import Visibility
 from quiver.services.feeds import service as feeds
-from quiver.services.feeds.service import FeedDetails
+from quiver.services.feeds.records import FeedDetails
 from quiver.services.records import FeedRef
 from quiver.services.upstreams import service as upstreams
 from quiver.services.upstreams.records import UpstreamSpec
@@ -58,19 +58,18 @@ def base_url(request: Request) -> str:
 
 
 def feed_out(request: Request, details: FeedDetails) -> FeedOut:
-    feed = details.feed
     scope = "/".join(quote(part, safe="") for part in (details.org, details.project) if part)
-    prefix = f"{base_url(request)}/{scope}/_packaging/{quote(feed.name, safe='')}/pypi"
+    prefix = f"{base_url(request)}/{scope}/_packaging/{quote(details.name, safe='')}/pypi"
     return FeedOut(
-        name=feed.name,
+        name=details.name,
         ref=details.ref,
         org=details.org,
         project=details.project,
-        description=feed.description,
-        visibility=feed.visibility,
-        created_at=feed.created_at,
+        description=details.description,
+        visibility=details.visibility,
+        created_at=details.created_at,
         your_role=details.role.label,
-        readers_can_save=feed.readers_can_save,
+        readers_can_save=details.readers_can_save,
         index_url=f"{prefix}/simple/",
         upload_url=f"{prefix}/upload/",
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from quiver.services.access import authorize, feed_info, resolve_feed, role_on
 from quiver.services.changes.record import Actor
 from quiver.services.context import Context
 from quiver.services.feeds.models import Feed
+from quiver.services.feeds.records import FeedDetails
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org
 from quiver.services.permissions.models import FeedRole
@@ -26,17 +26,6 @@ from quiver.services.records import FeedRef, Principal
 from quiver.services.unitofwork import unit_of_work
 from quiver.services.upstreams.models import Upstream
 from quiver.services.views.models import default_views
-
-
-@dataclass(frozen=True)
-class FeedDetails:
-    """A feed as the API shows it, with the caller's effective role."""
-
-    feed: Feed
-    ref: str
-    org: str
-    project: str | None
-    role: Role
 
 
 def _checked(rule: Callable[[str], object], value: str | None) -> None:
@@ -91,7 +80,7 @@ async def create_feed(
         session.add_all(default_views(feed.id))
         if also is not None:
             await also(session, feed)
-    return FeedDetails(feed, str(ref), org.name, project.name if project else None, Role.OWNER)
+    return FeedDetails.of(feed, str(ref), org.name, project.name if project else None, Role.OWNER)
 
 
 async def _refuse_reserved(session: AsyncSession, ref: FeedRef) -> None:
@@ -121,7 +110,7 @@ async def list_feeds(
         info = feed_info(feed, org.name, project)
         role = await role_on(ctx, principal, info)
         if role >= Role.READER and (principal.feed_ids is None or feed.id in principal.feed_ids):
-            result.append(FeedDetails(feed, info.ref, org.name, project, role))
+            result.append(FeedDetails.of(feed, info.ref, org.name, project, role))
     if not result and principal.authenticated:
         async with ctx.sessions() as session:
             await visible_org(session, principal, org_name)
@@ -135,7 +124,7 @@ async def get_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedDeta
         feed = await session.get(Feed, info.id)
     if feed is None:
         raise NotFound(f"Feed {ref} does not exist.")
-    return FeedDetails(feed, info.ref, info.org, info.project, role)
+    return FeedDetails.of(feed, info.ref, info.org, info.project, role)
 
 
 async def update_feed(
@@ -170,7 +159,7 @@ async def update_feed(
                 "readers_can_save": feed.readers_can_save,
             },
         )
-    return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
+    return FeedDetails.of(feed, info.ref, info.org, info.project, Role.OWNER)
 
 
 async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedDetails:
@@ -195,7 +184,7 @@ async def delete_feed(ctx: Context, principal: Principal, ref: FeedRef) -> FeedD
         await bump_downstream(session, info.id)
         feed = await session.get(Feed, info.id, populate_existing=True)
         assert feed is not None
-    return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
+    return FeedDetails.of(feed, info.ref, info.org, info.project, Role.OWNER)
 
 
 async def bump_downstream(session: AsyncSession, feed_id: int) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from quiver.blobs import BlobStore
@@ -99,15 +99,16 @@ async def delete_if_unused(
 
 
 async def _needed(connection: AsyncConnection, key: str, now: datetime) -> bool:
-    row = await connection.scalar(
-        select(File.id).where(or_(File.blob_key == key, File.metadata_blob_key == key)).limit(1)
-    )
-    if row is not None:
-        return True
-    claim = await connection.scalar(
-        select(BlobClaim.id).where(BlobClaim.blob_key == key, BlobClaim.expires_at >= now).limit(1)
-    )
-    return claim is not None
+    """Whether a file row or a live claim needs ``key``, asked in ONE statement.
+
+    A writer's recording transaction inserts its row and drops its claim at once; two
+    separate queries (rows, then claims) under READ COMMITTED could see neither, one on
+    each side of that commit, and delete a blob the new row needs.
+    """
+    row = select(File.id).where(or_(File.blob_key == key, File.metadata_blob_key == key))
+    claim = select(BlobClaim.id).where(BlobClaim.blob_key == key, BlobClaim.expires_at >= now)
+    needed = await connection.scalar(select(or_(exists(row), exists(claim))))
+    return bool(needed)
 
 
 async def _lock(connection: AsyncConnection, key: str) -> None:

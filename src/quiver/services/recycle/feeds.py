@@ -42,12 +42,12 @@ log = logging.getLogger("quiver.recycle")
 
 def binned(ctx: Context, details: FeedDetails) -> BinnedFeed:
     """``details`` of a feed in the bin, with its purge time."""
-    deleted_at = details.feed.deleted_at
+    deleted_at = details.deleted_at
     assert deleted_at is not None
     return BinnedFeed(
         details,
         deleted_at,
-        details.feed.deleted_by,
+        details.deleted_by,
         purge_after(deleted_at, ctx.settings.recycle_bin_days),
     )
 
@@ -82,7 +82,7 @@ async def restore_feed(ctx: Context, principal: Principal, ref: FeedRef) -> Feed
         await work.record(info.id, EventKind.FEED_RESTORE, detail=detail)
         await bump_downstream(session, info.id)
         await session.refresh(feed)
-    return FeedDetails(feed, info.ref, info.org, info.project, Role.OWNER)
+    return FeedDetails.of(feed, info.ref, info.org, info.project, Role.OWNER)
 
 
 async def purge_feed(ctx: Context, principal: Principal, ref: FeedRef) -> None:
@@ -114,7 +114,7 @@ async def list_feed_recycle_bin(
         info = feed_info(feed, org.name, project)
         role = await role_on(ctx, principal, info)
         if role >= Role.OWNER and (principal.feed_ids is None or feed.id in principal.feed_ids):
-            result.append(binned(ctx, FeedDetails(feed, info.ref, org.name, project, role)))
+            result.append(binned(ctx, FeedDetails.of(feed, info.ref, org.name, project, role)))
     if not result:
         async with ctx.sessions() as session:
             await visible_org(session, principal, org_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from quiver.services.feeds.service import FeedDetails
+from quiver.services.feeds.records import FeedDetails
 
 
 @dataclass(frozen=True)
