@@ -6,6 +6,7 @@ Mounted like the feed routes, under ``/{org}`` and ``/{org}/{project}``.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter
@@ -104,6 +105,66 @@ def version_out(entry: VersionEntry) -> VersionOut:
 
 
 VERSION = PACKAGES + "/{name}/versions/{version}"
+
+
+class DependencyOut(BaseModel):
+    requirement: str = Field(description="The Requires-Dist line as written")
+    name: str | None = Field(description="The normalized name it needs; null if it does not parse")
+    extra: str | None = Field(description="The extra it belongs to; null: always needed")
+
+
+class ProjectUrlOut(BaseModel):
+    label: str
+    url: str = Field(description="Only http(s) URLs are listed")
+
+
+class VersionDetailsOut(BaseModel):
+    """A version for people. ``description`` is the package's raw README: untrusted text
+    that a page must sanitize before showing it as HTML."""
+
+    name: str
+    version: str
+    summary: str | None
+    yanked: bool
+    yanked_reason: str | None
+    metadata_from: str | None = Field(description="The file the metadata was read from")
+    description: str | None = None
+    description_content_type: str | None = None
+    license: str | None = None
+    license_expression: str | None = None
+    requires_python: str | None = None
+    dependencies: list[DependencyOut] = []
+    provides_extra: list[str] = []
+    project_urls: list[ProjectUrlOut] = []
+    author: str | None = None
+    author_email: str | None = None
+    maintainer: str | None = None
+    maintainer_email: str | None = None
+    keywords: list[str] = []
+    classifiers: list[str] = []
+
+
+@router.get(VERSION)
+async def version_details(
+    ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, name: str, version: str
+) -> VersionDetailsOut:
+    """One version's details from its core metadata: README, license, dependencies, URLs."""
+    found = await packages.version_details(ctx, principal, ref, name, version)
+    answer: dict[str, object] = {
+        "name": found.name,
+        "version": found.version,
+        "summary": found.summary,
+        "yanked": found.yanked,
+        "yanked_reason": found.yanked_reason,
+        "metadata_from": found.metadata_from,
+    }
+    if found.details is not None:
+        answer |= asdict(found.details)
+        answer["summary"] = found.summary or found.details.summary
+        answer["project_urls"] = [
+            {"label": label, "url": url} for label, url in found.details.project_urls
+        ]
+    return VersionDetailsOut.model_validate(answer)
 
 
 @router.post(VERSION + "/yank")

@@ -18,6 +18,7 @@ from quiver.cli.commands._common import (
     ServerOpt,
     TokenOpt,
     connect,
+    details,
     emit_json,
     fail,
     guarded,
@@ -133,6 +134,51 @@ def versions(
         empty=f"No versions of {name} in {ref}.",
         keep_whole=[True, True, True, False, True],
     )
+
+
+SHOWN_DETAILS = [
+    ("Name", "name"),
+    ("Version", "version"),
+    ("Summary", "summary"),
+    ("Requires-Python", "requires_python"),
+    ("License", "license_expression"),
+    ("Author", "author"),
+    ("Yanked", "yanked_reason"),
+    ("Metadata from", "metadata_from"),
+]
+
+
+@app.command("show")
+def show(
+    ref: FeedRefArg,
+    name: PackageArg,
+    version: Annotated[
+        str, typer.Argument(metavar="VERSION", help="The version (PEP 440).", show_default=False)
+    ],
+    readme: Annotated[
+        bool, typer.Option("--readme", help="Print the README (as written) instead.")
+    ] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One version's details from its metadata: summary, license, dependencies, URLs."""
+    url = package_url(ref, name, "versions", version)
+    with connect(server, token) as client:
+        found = client.get(url)
+    if readme and not as_json:
+        typer.echo(found.get("description") or f"{found['name']} {found['version']} has no README.")
+        return
+    if not found.get("license_expression"):
+        found = {**found, "license_expression": found.get("license")}
+    details(found, SHOWN_DETAILS, as_json=as_json)
+    if as_json:
+        return
+    for dependency in found.get("dependencies") or []:
+        extra = f"  (extra: {dependency['extra']})" if dependency.get("extra") else ""
+        typer.echo(f"Requires: {dependency['requirement']}{extra}")
+    for link in found.get("project_urls") or []:
+        typer.echo(f"URL: {link['label']}: {link['url']}")
 
 
 def downloads_text(file: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from quiver.domain.details import ProjectDetails
 from quiver.domain.errors import QuiverError
 
 
@@ -116,3 +117,18 @@ __all__ = [
     "VersionFile",
     "YankState",
 ]
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    """One version for people: its state, and its core metadata described (``details``,
+    None when no file of it has readable metadata here); ``metadata_from`` names the file
+    the details were read from."""
+
+    name: str
+    version: str
+    summary: str | None
+    yanked: bool
+    yanked_reason: str | None
+    metadata_from: str | None
+    details: ProjectDetails | None
