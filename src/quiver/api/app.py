@@ -13,6 +13,7 @@ import httpx
 from fastapi import FastAPI
 
 from quiver import __version__
+from quiver.api.docs_page import install_api_docs
 from quiver.api.errors import install_error_handlers
 from quiver.api.input_guard import InputGuardMiddleware
 from quiver.api.observe import install_observability
@@ -83,9 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/_apis/openapi.json",
-        docs_url="/_apis/docs",
+        docs_url=None,  # served by docs_page.py without a CDN
+        swagger_ui_oauth2_redirect_url=None,  # no OAuth2 scheme to redirect for
         redoc_url=None,
     )
+    install_api_docs(app)  # /_apis/docs
     install_error_handlers(app)
     _include_routes(app)
     app.add_middleware(InputGuardMiddleware)  # NUL and lone surrogates: 400 (input_guard.py)
