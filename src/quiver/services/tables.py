@@ -4,7 +4,7 @@ from quiver.db.base import Base
 from quiver.services.changes.models import FeedEvent
 from quiver.services.feeds.models import Feed
 from quiver.services.jobs.models import JobLease
-from quiver.services.login.models import DeviceCode
+from quiver.services.login.models import DeviceCode, WebSession
 from quiver.services.orgs.models import Organization, OrgMember, Project
 from quiver.services.packages.models import BlobClaim, File, FilenameRecord, Package, Version
 from quiver.services.permissions.models import FeedRole
@@ -34,4 +34,5 @@ __all__ = [
     "User",
     "Version",
     "ViewVersion",
+    "WebSession",
 ]

@@ -49,3 +49,21 @@ class DeviceCode(Base):
         if status in (DeviceStatus.PENDING, DeviceStatus.APPROVED) and now >= self.expires_at:
             return DeviceStatus.EXPIRED
         return status
+
+
+class WebSession(Base):
+    """A browser signed in to the web pages; the cookie holds a secret, this its sha256.
+
+    Ended by deleting the row (sign-out, the user disabled or deleted: cascade) or by
+    ``expires_at``; ``last_seen_at`` moves forward as the session is used.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    address: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -19,3 +19,6 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an administrator disables the user: their tokens and sign-in sessions stop
+    # working at once; the row stays, so history keeps the name.
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
