@@ -378,7 +378,6 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
     except ValidationError as err:
         first = err.errors()[0]
         name = "QUIVER_" + "_".join(str(part) for part in first["loc"]).upper()
-        message = str(first["msg"])
-        if message.startswith("Value error, "):  # our own validators write a whole clause
-            raise Invalid(f"{name} {message.removeprefix('Value error, ')}") from None
+        # pydantic prefixes our validators' sentences with its own words; drop them
+        message = str(first["msg"]).removeprefix("Value error, ")
         raise Invalid(f"{name}: {message}") from None

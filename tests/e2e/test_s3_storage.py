@@ -138,7 +138,7 @@ def serve_fails(tmp_path: Path, env: dict[str, str]) -> str:
 
 def test_serve_refuses_storage_it_cannot_use(s3: S3Server, tmp_path: Path) -> None:
     assert serve_fails(tmp_path, {"QUIVER_STORAGE_URL": "ftp://files/blobs"}) == (
-        "error: QUIVER_STORAGE_URL: Value error, unknown storage URL scheme 'ftp'; "
+        "error: QUIVER_STORAGE_URL: unknown storage URL scheme 'ftp'; "
         "use s3://BUCKET[/PREFIX] or file:///ABSOLUTE/PATH"
     )
     assert serve_fails(tmp_path, s3_server_env(s3, "s3://not-there/x")) == (

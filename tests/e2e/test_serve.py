@@ -22,7 +22,7 @@ def _serve(env: dict[str, str]) -> Result:
     ("env", "words"),
     [
         ({"QUIVER_PORT": "eighty"}, "QUIVER_PORT"),
-        ({"QUIVER_ADMIN_TOKEN": "hunter2"}, "QUIVER_ADMIN_TOKEN must look like a Quiver token"),
+        ({"QUIVER_ADMIN_TOKEN": "hunter2"}, "QUIVER_ADMIN_TOKEN: must look like a Quiver token"),
         ({"QUIVER_MAX_UPLOAD_BYTES": "-1"}, "QUIVER_MAX_UPLOAD_BYTES"),
     ],
 )

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from quiver.blobs.location import FileLocation, S3Location, parse_storage_url
 from quiver.blobs.s3_errors import s3_failure
-from quiver.settings import Settings
+from quiver.domain.errors import Invalid
+from quiver.settings import Settings, load_settings
 
 
 @pytest.mark.parametrize(
@@ -87,3 +88,14 @@ def test_s3_errors_are_one_line_and_name_no_secret() -> None:
     odd = ClientError(answer, "GetObject")
     message = str(s3_failure("download of", "s3://b/k", odd))
     assert message == "S3 download of s3://b/k failed: SlowDown (HTTP 503): see https://h/x?…"
+
+
+def test_load_settings_names_the_variable_in_one_line() -> None:
+    with pytest.raises(Invalid) as caught:
+        load_settings({"storage_url": "ftp://files"})
+    assert str(caught.value) == (
+        "QUIVER_STORAGE_URL: unknown storage URL scheme 'ftp'; "
+        "use s3://BUCKET[/PREFIX] or file:///ABSOLUTE/PATH"
+    )
+    with pytest.raises(Invalid, match=r"^QUIVER_PORT: Input should be less than or equal to"):
+        load_settings({"port": 70000})

@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routes(app: FastAPI) -> None:
     from quiver.api import index, publish
     from quiver.api.rest import router as rest_router
-    from quiver.api.ui import login
+    from quiver.api.ui import login, pages
 
     app.include_router(rest_router)
     app.include_router(login.router)
@@ -114,6 +114,7 @@ def _include_routes(app: FastAPI) -> None:
     for prefix in ("/{org}", "/{org}/{project}"):
         app.include_router(publish.router, prefix=prefix)
         app.include_router(index.router, prefix=prefix)
+    app.include_router(pages.router)  # last: the web pages (api/ui/pages.py)
 
 
 def upstream_http_client(settings: Settings) -> httpx.AsyncClient:

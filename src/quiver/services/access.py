@@ -42,7 +42,7 @@ async def authenticate(ctx: Context, secret: str | None) -> Principal:
     """Turn a presented token into a Principal; ``None`` means anonymous.
 
     Raises Unauthenticated for a token that is malformed, unknown, expired or
-    revoked, with a reason that never repeats the secret.
+    revoked, or whose user is disabled, with a reason that never repeats the secret.
     """
     if secret is None:
         return ANONYMOUS
@@ -68,6 +68,8 @@ async def _load_principal(ctx: Context, digest: str) -> Principal:
             raise Unauthenticated("Invalid credentials: this token is not known.")
         if token.revoked_at is not None:
             raise Unauthenticated("This token has been revoked.")
+        if token.user.disabled_at is not None:  # the cache is dropped when a user is disabled
+            raise Unauthenticated("This user is disabled: ask an administrator.")
         feeds = frozenset(f.feed_id for f in token.feeds) if token.feeds else None
         return Principal(
             user_id=token.user_id,

@@ -62,6 +62,8 @@ class UserOut(BaseModel):
     username: str
     is_admin: bool
     created_at: datetime
+    disabled: bool = Field(description="Disabled users' tokens and passwords are refused")
+    disabled_at: datetime | None
 
 
 class MeOut(BaseModel):

@@ -1,4 +1,4 @@
-"""Users: who am I, list and create (administrators)."""
+"""Users: who am I, list, create, disable, enable and delete (administrators)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ router = APIRouter(prefix="/_apis/users", tags=["users"], responses=ERRORS)
 
 
 def user_out(user: UserInfo) -> UserOut:
-    return UserOut(username=user.username, is_admin=user.is_admin, created_at=user.created_at)
+    return UserOut(
+        username=user.username,
+        is_admin=user.is_admin,
+        created_at=user.created_at,
+        disabled=user.disabled,
+        disabled_at=user.disabled_at,
+    )
 
 
 @router.get("/me")
@@ -51,4 +57,30 @@ async def put_password(
     The password signs the user in on the device-login page (``quiver login``).
     """
     await accounts.set_password(ctx, principal, username, body.password)
+    return Response(status_code=204)
+
+
+@router.post("/{username}/disable", responses=CONFLICT)
+async def disable_user(ctx: ContextDep, principal: PrincipalDep, username: str) -> UserOut:
+    """Disable a user (administrators): their tokens and password stop working at once.
+
+    Their web sessions end. 409 for yourself and for the last active administrator.
+    """
+    return user_out(await accounts.disable_user(ctx, principal, username))
+
+
+@router.post("/{username}/enable")
+async def enable_user(ctx: ContextDep, principal: PrincipalDep, username: str) -> UserOut:
+    """Enable a disabled user again (administrators); their valid tokens work again."""
+    return user_out(await accounts.enable_user(ctx, principal, username))
+
+
+@router.delete("/{username}", status_code=204, responses=CONFLICT)
+async def delete_user(ctx: ContextDep, principal: PrincipalDep, username: str) -> Response:
+    """Delete a user for good (administrators), with their tokens, memberships and roles.
+
+    The audit log and change feed keep their name. 409 for yourself and for the
+    last active administrator.
+    """
+    await accounts.delete_user(ctx, principal, username)
     return Response(status_code=204)

@@ -132,7 +132,7 @@ async def submit(request: Request) -> HTMLResponse:
     try:
         approve = _check_form(request, fields)
         _count_lookup(request)
-        user = await _sign_in(request, username, fields.get("password", ""))
+        user = await sign_in(request, username, fields.get("password", ""))
         await devicelogin.decide(get_context(request), code, user, approve=approve)
     except PageError as err:
         return _form(request, status=err.status, error=err.message, code=code, username=username)
@@ -179,7 +179,7 @@ def _count_lookup(request: Request) -> None:
         raise TooManyRequests("Too many codes looked up from your address.", wait)
 
 
-async def _sign_in(request: Request, username: str, password: str) -> UserInfo:
+async def sign_in(request: Request, username: str, password: str) -> UserInfo:
     """The user these credentials name; 429 after too many failures, 401 when wrong.
 
     Failures count per username and address (10 a minute) and per address whatever

@@ -64,8 +64,13 @@ class FormGuard:
 
     def issue(self) -> tuple[str, str]:
         """A fresh ``(nonce for the cookie, token for the hidden field)``."""
-        nonce, issued = secrets.token_urlsafe(16), int(self._clock())
-        return nonce, f"{issued}.{self._sign(nonce, issued)}"
+        nonce = secrets.token_urlsafe(16)
+        return nonce, self.issue_for(nonce)
+
+    def issue_for(self, nonce: str) -> str:
+        """A token for ``nonce`` the caller already holds (a session's cookie secret)."""
+        issued = int(self._clock())
+        return f"{issued}.{self._sign(nonce, issued)}"
 
     def check(self, nonce: str | None, token: str | None) -> bool:
         """Whether ``token`` was issued with ``nonce`` no longer than ``max_age`` ago."""

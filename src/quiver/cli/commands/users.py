@@ -1,4 +1,4 @@
-"""``quiver user``: users of the server (administrators create them)."""
+"""``quiver user``: users of the server (administrators create, disable, enable, delete them)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 
 from quiver.cli.client import path
 from quiver.cli.commands._common import (
+    EXIT_REFUSED,
     EXIT_USAGE,
     JsonOpt,
     ServerOpt,
@@ -38,10 +39,15 @@ def create(
 
 @app.command("list")
 def list_(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
-    """All users (administrators); others see themselves."""
+    """All users (administrators); others see themselves. DISABLED: since when, or '-'."""
     with connect(server, token) as client:
         users = client.get("/_apis/users")
-    columns = [("USER", "username"), ("ADMIN", "is_admin"), ("CREATED", "created_at")]
+    columns = [
+        ("USER", "username"),
+        ("ADMIN", "is_admin"),
+        ("CREATED", "created_at"),
+        ("DISABLED", "disabled_at"),
+    ]
     listing(users, columns, as_json=as_json, empty="No users.")
 
 
@@ -69,6 +75,55 @@ def set_password(
     with connect(server, token) as client:
         client.put(path("_apis", "users", name, "password"), {"password": password})
     note(f"Password set for {name}.")
+
+
+@app.command("disable")
+def disable(
+    name: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Disable a user (administrators): their tokens and password stop working at once.
+
+    Not yourself, nor the last active administrator. 'quiver user enable' undoes it.
+    """
+    with connect(server, token) as client:
+        user = client.post(path("_apis", "users", name, "disable"), {})
+    note(f"Disabled {user['username']}: their tokens and password are refused.")
+
+
+@app.command("enable")
+def enable(
+    name: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Enable a disabled user again (administrators): their valid tokens work again."""
+    with connect(server, token) as client:
+        user = client.post(path("_apis", "users", name, "enable"), {})
+    note(f"Enabled {user['username']}.")
+
+
+@app.command("delete")
+def delete(
+    name: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Delete a user for good (administrators), with their tokens, memberships and roles.
+
+    The audit log keeps their name. Not yourself, nor the last active administrator.
+    This cannot be undone: 'quiver user disable' can be.
+    """
+    if not yes:
+        if not sys.stdin.isatty():
+            fail(f"Refusing to delete user {name} without --yes: no terminal to ask.", EXIT_USAGE)
+        if not typer.confirm(f"Delete user {name} and their tokens for good?", err=True):
+            fail("Not deleted.", EXIT_REFUSED)
+    with connect(server, token) as client:
+        client.delete(path("_apis", "users", name))
+    note(f"Deleted user {name}.")
 
 
 def register(root: typer.Typer) -> None:

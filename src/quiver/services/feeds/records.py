@@ -44,3 +44,17 @@ class FeedDetails:
             deleted_at=feed.deleted_at,
             deleted_by=feed.deleted_by,
         )
+
+
+@dataclass(frozen=True)
+class FeedCard:
+    """A feed on the web home page: where it is, and how much it holds."""
+
+    ref: str
+    org: str
+    project: str | None
+    name: str
+    description: str | None
+    visibility: str
+    packages: int
+    updated_at: datetime | None

@@ -18,6 +18,7 @@ from quiver.services.access import authorize, feed_info, resolve_feed, role_on
 from quiver.services.changes.record import Actor
 from quiver.services.context import Context
 from quiver.services.feeds.models import Feed
+from quiver.services.feeds.queries import readable_feeds as readable_feeds
 from quiver.services.feeds.records import FeedDetails
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.orgs.service import get_org, get_project, managed_org, visible_org

@@ -37,3 +37,11 @@ class Granted:
     secret: str
     token: TokenInfo
     username: str
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    """A new web session: ``secret`` goes in the cookie (only its digest is stored)."""
+
+    secret: str
+    expires_at: datetime

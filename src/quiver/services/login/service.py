@@ -9,6 +9,9 @@
 Codes expire (``settings.device_code_seconds``); expiry is computed on read. At most
 ``settings.device_pending_max`` codes wait at once; rows an hour past expiry are
 deleted when the next login starts.
+
+Web sessions (signing in to the web pages) are in ``sessions``, re-exported here:
+``start_session``, ``principal_of_session``, ``end_session``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from quiver.domain.tokens import MAX_TOKEN_DAYS, token_digest
 from quiver.services.context import Context
 from quiver.services.login.models import DeviceCode, DeviceStatus
 from quiver.services.login.records import DeviceRequest, DeviceStart, Granted
+from quiver.services.login.sessions import end_session as end_session
+from quiver.services.login.sessions import principal_of_session as principal_of_session
+from quiver.services.login.sessions import start_session as start_session
 from quiver.services.tokens.service import issue_token
 from quiver.services.users.models import User
 from quiver.services.users.records import UserInfo

@@ -108,9 +108,34 @@ class ItemResult:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class PackageRow:
+    """A package on a feed's web page: its newest version (the newest not yanked, when
+    there is one), that version's summary, where its files came from, the newest file."""
+
+    name: str
+    normalized: str
+    latest: str
+    summary: str | None
+    local: bool
+    upstream: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PackagePage:
+    """One page of a feed's packages (by normalized name) and how many match in all."""
+
+    feed: str
+    total: int
+    packages: tuple[PackageRow, ...]
+
+
 __all__ = [
     "Item",
     "ItemResult",
+    "PackagePage",
+    "PackageRow",
     "PackageSummary",
     "PackageVersions",
     "VersionEntry",

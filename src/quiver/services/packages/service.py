@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from quiver.services.packages.batch import run_batch
 from quiver.services.packages.details import version_details
-from quiver.services.packages.queries import list_packages, list_versions
+from quiver.services.packages.queries import list_packages, list_versions, package_page
 from quiver.services.packages.yank import unyank, yank
 
-__all__ = ["list_packages", "list_versions", "run_batch", "unyank", "version_details", "yank"]
+__all__ = [
+    "list_packages",
+    "list_versions",
+    "package_page",
+    "run_batch",
+    "unyank",
+    "version_details",
+    "yank",
+]

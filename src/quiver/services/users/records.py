@@ -14,3 +14,9 @@ class UserInfo:
     username: str
     is_admin: bool
     created_at: datetime
+    # when an administrator disabled the user (None: active)
+    disabled_at: datetime | None = None
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None

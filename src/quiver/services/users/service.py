@@ -1,4 +1,5 @@
-"""Use cases for users: the first administrator, creating and listing users, passwords."""
+"""Use cases for users: the first administrator, creating, listing, disabling, enabling and
+deleting users, passwords."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from quiver.domain.names import name_key, validate_slug
 from quiver.domain.passwords import check_password
 from quiver.domain.roles import Scope
 from quiver.domain.tokens import new_token
+from quiver.services.changes.record import Actor
 from quiver.services.context import Context
 from quiver.services.records import Principal
 from quiver.services.tokens.models import Token
 from quiver.services.unitofwork import unit_of_work
+from quiver.services.users.lifecycle import disable_row, enable_row, remove_row
 from quiver.services.users.models import User
 from quiver.services.users.passwords import hash_password, password_matches
 from quiver.services.users.records import UserInfo
@@ -25,7 +28,11 @@ ADMIN_USERNAME = "admin"
 def user_info(user: User) -> UserInfo:
     """The frozen record of a user row."""
     return UserInfo(
-        id=user.id, username=user.username, is_admin=user.is_admin, created_at=user.created_at
+        id=user.id,
+        username=user.username,
+        is_admin=user.is_admin,
+        created_at=user.created_at,
+        disabled_at=user.disabled_at,
     )
 
 
@@ -124,10 +131,52 @@ async def verify_password(ctx: Context, username: str, password: str) -> UserInf
     """The user whose name and password these are, or None.
 
     An unknown user, a user without a password and a wrong password all cost one
-    argon2 verification, so timing does not tell them apart.
+    argon2 verification, so timing does not tell them apart. A disabled user is
+    refused like a wrong password (after the same verification).
     """
     async with ctx.sessions() as session:
         user = await session.scalar(select(User).where(User.username_key == name_key(username)))
     stored = user.password_hash if user is not None else None
     matched = await password_matches(stored, password)  # also when the user is unknown
-    return user_info(user) if matched and user is not None else None
+    if not matched or user is None or user.disabled_at is not None:
+        return None
+    return user_info(user)
+
+
+async def disable_user(ctx: Context, principal: Principal, username: str) -> UserInfo:
+    """Disable ``username`` (administrators with a manage token): their tokens stop at once.
+
+    Sets ``disabled_at`` (kept when already set) and ends their web sessions; the
+    unit of work then drops every cached principal here and in other processes.
+    Conflict for oneself and for the last active administrator; NotFound.
+    """
+    require_admin(principal)
+    principal.require_scope(Scope.MANAGE)
+    async with unit_of_work(ctx) as work:
+        user = await get_user(work.session, username)
+        await disable_row(work.session, principal, user)
+        return user_info(user)
+
+
+async def enable_user(ctx: Context, principal: Principal, username: str) -> UserInfo:
+    """Enable a disabled ``username`` again (administrators); a no-op when active. NotFound."""
+    require_admin(principal)
+    principal.require_scope(Scope.MANAGE)
+    async with unit_of_work(ctx) as work:
+        user = await get_user(work.session, username)
+        enable_row(user)
+        return user_info(user)
+
+
+async def delete_user(ctx: Context, principal: Principal, username: str) -> None:
+    """Delete ``username`` for good (administrators with a manage token).
+
+    Their tokens, web sessions, device logins, memberships and feed roles go with
+    them (each role's removal is in that feed's audit log); history keeps their
+    name. Conflict for oneself and for the last active administrator; NotFound.
+    """
+    require_admin(principal)
+    principal.require_scope(Scope.MANAGE)
+    async with unit_of_work(ctx, Actor.of(principal)) as work:
+        user = await get_user(work.session, username)
+        await remove_row(work, principal, user)
