@@ -72,6 +72,7 @@ class Login:
     lines: list[str] = field(default_factory=list)
     code: str | None = None
     seen: threading.Event = field(default_factory=threading.Event)
+    reader: threading.Thread | None = None
 
     def read(self) -> None:
         assert self.process.stderr is not None
@@ -101,7 +102,14 @@ def start_login() -> Iterator[list[Login]]:
     for login in started:
         if login.process.poll() is None:
             login.process.kill()
-            login.process.wait()
+        login.process.wait()
+        # the reader ends at EOF once the process is gone; then the pipes can be closed
+        # (left open, the garbage collector reports them: filterwarnings = error)
+        if login.reader is not None:
+            login.reader.join(timeout=10)
+        for pipe in (login.process.stdout, login.process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def begin(started: list[Login], env: dict[str, str], *args: str) -> Login:
@@ -114,7 +122,8 @@ def begin(started: list[Login], env: dict[str, str], *args: str) -> Login:
         text=True,
     )
     login = Login(process)
-    threading.Thread(target=login.read, daemon=True).start()
+    login.reader = threading.Thread(target=login.read, daemon=True)
+    login.reader.start()
     started.append(login)
     return login
 
