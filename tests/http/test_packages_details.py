@@ -122,3 +122,13 @@ def test_describe_takes_any_bytes(raw: bytes) -> None:
     except ValueError:
         return
     assert all(url.startswith(("http://", "https://")) for _, url in details.project_urls)
+
+
+async def test_a_version_of_thousands_of_digits_is_404_not_a_crash(
+    api: httpx.AsyncClient, feed: str, tmp_path: Path
+) -> None:
+    """packaging raises ValueError (not InvalidVersion) for a segment over 4300 digits."""
+    assert (await upload(api, "acme/libs", build_wheel(tmp_path, "foo", "1.0"))).status_code == 200
+    huge = "9" * 5000
+    assert_error(await api.get(f"{feed}/packages/foo/versions/{huge}"), 404)
+    assert_error(await api.post(f"{feed}/packages/foo/versions/{huge}/yank"), 404)

@@ -103,3 +103,8 @@ def test_any_bytes_are_read_or_refused_with_a_sentence(raw: bytes) -> None:
         assert str(err).endswith(".")
     else:
         assert len(meta.warnings) <= MAX_WARNINGS + 1
+
+
+def test_a_version_of_thousands_of_digits_is_refused_not_a_crash() -> None:
+    with pytest.raises(Invalid, match="at most 100 characters"):
+        read_core_metadata(b"Metadata-Version: 2.1\nName: x\nVersion: " + b"9" * 5000 + b"\n")

@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from quiver.domain.errors import Invalid
 from quiver.domain.metadata import CoreMetadata
+from quiver.domain.versions import MAX_VERSION_CHARS, pep440
 
 Kind = Literal["bdist_wheel", "sdist"]
 #: A filename is one path component of its blob key and, with ``.metadata`` (9 bytes)
@@ -85,10 +86,10 @@ def parse_filename(filename: str) -> DistFilename:
 
 def parse_version(text: str) -> Version:
     """A PEP 440 version, or a Invalid naming the bad text."""
-    try:
-        return Version(text)
-    except InvalidVersion:
-        raise Invalid(f"Invalid version {text!r}: it is not a PEP 440 version.") from None
+    version = pep440(text)
+    if version is None:
+        raise Invalid(f"Invalid version {text[:MAX_VERSION_CHARS]!r}: it is not a PEP 440 version.")
+    return version
 
 
 def check_agreement(

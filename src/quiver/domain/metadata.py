@@ -34,9 +34,10 @@ from packaging.metadata import (
 )
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from quiver.domain.errors import Invalid
+from quiver.domain.versions import MAX_VERSION_CHARS, pep440
 
 # What packaging validates against; 2.0 was never a standard version but bdist_wheel wrote it.
 KNOWN_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
@@ -135,13 +136,13 @@ def _storable_summary(summary: str | None, warnings: _Warnings) -> str | None:
 
 
 def _parsed_version(text: str) -> Version:
-    try:
-        return Version(text)
-    except InvalidVersion:
+    version = pep440(text)
+    if version is None:
         raise Invalid(
-            f"Invalid metadata: Version {text!r} is not a PEP 440 version, "
-            "so installers cannot order or compare it."
-        ) from None
+            f"Invalid metadata: Version {text[:MAX_VERSION_CHARS]!r} is not a PEP 440 version "
+            f"of at most {MAX_VERSION_CHARS} characters, so installers cannot order or compare it."
+        )
+    return version
 
 
 def _validation_version(declared: str | None, warnings: _Warnings) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.domain.errors import Conflict, NotFound
 from quiver.domain.roles import Role
+from quiver.domain.versions import MAX_VERSION_CHARS
 from quiver.services.access import authorize
 from quiver.services.context import Context
 from quiver.services.packages.models import File, Package, Version
@@ -105,6 +106,8 @@ async def live_version(
 
 def matching(rows: Sequence[Version], text: str) -> Version | None:
     """The row whose canonical form is ``text``'s, else the one PEP 440 says equals it."""
+    if len(text) > MAX_VERSION_CHARS:  # no stored version is longer
+        return None
     canonical = canonicalize_version(text, strip_trailing_zero=False)
     for row in rows:
         if row.canonical == canonical:
