@@ -5,7 +5,6 @@ The text comes from ``quiver.domain.snippets`` and never holds a token.
 
 from __future__ import annotations
 
-from quiver.domain.errors import Invalid
 from quiver.domain.snippets import Connection, connect_snippets
 from quiver.services.context import Context
 from quiver.services.records import FeedRef, Principal
@@ -22,10 +21,7 @@ async def snippets(
     a private feed are ``Unauthenticated``); then ``Invalid`` for an unknown tool.
     """
     feed, _view = await readable_view(ctx, principal, ref)
-    try:
-        return connect_snippets(server, feed.org, feed.project, feed.name, ref.view, tool)
-    except Invalid as err:
-        raise Invalid(str(err)) from None
+    return connect_snippets(server, feed.org, feed.project, feed.name, ref.view, tool)
 
 
 __all__ = ["snippets"]

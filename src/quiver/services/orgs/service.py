@@ -19,10 +19,7 @@ from quiver.services.users.service import get_user, require_admin
 
 
 def _valid(kind: str, name: str) -> str:
-    try:
-        return validate_slug(kind, name)
-    except Invalid as err:
-        raise Invalid(str(err)) from None
+    return validate_slug(kind, name)
 
 
 async def get_org(session: AsyncSession, name: str) -> Organization:

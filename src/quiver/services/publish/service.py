@@ -83,16 +83,13 @@ async def publish(
 
 async def validate(ctx: Context, request: UploadRequest) -> CheckedFile:
     """Every check of an upload, on the staged bytes; nothing is stored."""
-    try:
-        dist = parse_filename(request.file.filename)
-        if request.filetype and request.filetype != dist.kind:
-            raise Invalid(
-                f"The form says filetype {request.filetype} but {dist.filename} is a {dist.kind}."
-            )
-        _check_digests(request)
-        return await check_distribution(ctx, request.file, dist, request.name, request.version)
-    except Invalid as err:
-        raise Invalid(str(err)) from None
+    dist = parse_filename(request.file.filename)
+    if request.filetype and request.filetype != dist.kind:
+        raise Invalid(
+            f"The form says filetype {request.filetype} but {dist.filename} is a {dist.kind}."
+        )
+    _check_digests(request)
+    return await check_distribution(ctx, request.file, dist, request.name, request.version)
 
 
 def _check_digests(request: UploadRequest) -> None:

@@ -76,10 +76,7 @@ async def set_policy(
             before.max_versions if isinstance(max_versions, Unchanged) else max_versions,
             before.days if isinstance(days, Unchanged) else days,
         )
-        try:
-            check_policy(after)
-        except Invalid as err:
-            raise Invalid(str(err)) from None
+        check_policy(after)
         if after == before:
             return after
         row.retention_max_versions = after.max_versions

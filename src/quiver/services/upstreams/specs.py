@@ -145,10 +145,7 @@ def _redact(url: str) -> str:
 async def _source_feed(ctx: Context, principal: Principal, text: str) -> tuple[FeedInfo, str]:
     """The feed (and view) ``ORG/FEED@VIEW`` names, if the caller can read it (the
     view: its own visibility counts). No view means ``local``."""
-    try:
-        org, project, name, view_name = split_feed_ref(text)
-    except Invalid as err:
-        raise Invalid(str(err)) from None
+    org, project, name, view_name = split_feed_ref(text)
     ref = FeedRef(org, project, name, view_name)
     try:
         _seen, view = await readable_view(ctx, principal, ref)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quiver.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from quiver.domain.errors import Conflict, Forbidden, NotFound
 from quiver.domain.names import name_key, validate_slug
 from quiver.domain.passwords import check_password
 from quiver.domain.roles import Scope
@@ -73,10 +73,7 @@ async def create_user(
     """Create a user (administrators with a manage token); Conflict when the name is taken."""
     require_admin(principal)
     principal.require_scope(Scope.MANAGE)
-    try:
-        validate_slug("User", username)
-    except Invalid as err:
-        raise Invalid(str(err)) from None
+    validate_slug("User", username)
     try:
         async with unit_of_work(ctx) as work:
             user = User(username=username, username_key=name_key(username), is_admin=admin)
@@ -117,10 +114,7 @@ async def set_password(ctx: Context, principal: Principal, username: str, passwo
     principal.require_scope(Scope.MANAGE)
     if principal.username is None or name_key(username) != name_key(principal.username):
         require_admin(principal)
-    try:
-        check_password(password)
-    except Invalid as err:
-        raise Invalid(str(err)) from None
+    check_password(password)
     digest = await hash_password(password)
     async with unit_of_work(ctx) as work:
         user = await get_user(work.session, username)
