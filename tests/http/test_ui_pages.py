@@ -6,37 +6,14 @@ A browser test (real Chromium through Playwright) is still to come.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.http.publishing import make_feed, upload
-from tests.http.rest_support import create_user
+from tests.http.ui_support import ORIGIN, PASSWORD, sign_in, token_of, user_with_password
 from tests.support.dists import build_wheel
-
-PASSWORD = "correct horse battery"
-ORIGIN = "http://quiver.test"
-
-
-async def user_with_password(api: httpx.AsyncClient, name: str = "alice") -> None:
-    await create_user(api, name, admin=True)
-    put = await api.put(f"/_apis/users/{name}/password", json={"password": PASSWORD})
-    assert put.status_code == 204, put.text
-
-
-def token_of(html: str) -> str:
-    found = re.search(r'name="form_token" value="([^"]+)"', html)
-    assert found is not None, html
-    return found.group(1)
-
-
-async def sign_in(browser: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
-    form = await browser.get("/_auth/signin")
-    assert form.status_code == 200
-    fields = {"form_token": token_of(form.text), "username": "alice", "password": password}
-    return await browser.post("/_auth/signin", data=fields, headers={"Origin": ORIGIN})
 
 
 async def test_sign_in_wrong_then_right_password(

@@ -15,18 +15,35 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from quiver.api.deps import get_context
-from quiver.api.ui import auth_pages, feeds_pages
+from quiver.api.ui import (
+    auth_pages,
+    bin_pages,
+    connect_pages,
+    feeds_pages,
+    org_pages,
+    package_actions,
+    settings_pages,
+    tokens_pages,
+    users_pages,
+)
 from quiver.api.ui.web import page, viewer
 from quiver.domain.errors import NotFound
 from quiver.services.feeds import service as feeds
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_pages.router)
+router.include_router(tokens_pages.router)
+router.include_router(users_pages.router)
 for _prefix in ("/{org}", "/{org}/{project}"):
-    router.include_router(feeds_pages.router, prefix=_prefix)
+    for _feature in (feeds_pages, package_actions, connect_pages, settings_pages, bin_pages):
+        router.include_router(_feature.router, prefix=_prefix)
 
 STATIC_DIR = Path(__file__).with_name("static")
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 # Read once: a handful of small files; their URLs carry the version (?v=), so a day's cache
 # is safe and an upgrade is seen at once.
 STATIC = {
@@ -60,3 +77,8 @@ async def static(name: str) -> Response:
         "X-Content-Type-Options": "nosniff",
     }
     return Response(body, media_type=STATIC_TYPES[Path(name).suffix], headers=headers)
+
+
+# Last: ``/{org}`` and ``/{org}/{project}`` would otherwise catch ``/_static/…`` and the rest
+# (org and project names never start with "_", so no page of theirs is hidden).
+router.include_router(org_pages.router)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from quiver import __version__
@@ -27,6 +27,8 @@ from quiver.services.login import service as login
 from quiver.services.records import ANONYMOUS, Principal
 
 SESSION_COOKIE = "quiver_session"
+FLASH_COOKIE = "quiver_flash"
+FLASH_MAX = 300
 SESSION_SECONDS = 12 * 3600
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))  # autoescape on
 HEADERS = {
@@ -34,9 +36,10 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    # README images may come from anywhere over https; no script runs at all.
+    # README images may come from anywhere over https; the only script is /_static/quiver.js
+    # (no inline script, no eval), so markup that slips into a page cannot run.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' https: data:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
@@ -93,21 +96,47 @@ def page(
     *,
     status: int = 200,
 ) -> HTMLResponse:
-    """Render ``template`` with what every page needs (who is signed in, the sign-out
-    form's token, the stylesheet's URL)."""
+    """Render ``template`` with what every page needs: who is signed in, ``form_token``
+    (the token every form of a signed-in person carries, bound to the session), the
+    message left by the last action (``flash``), the static files' version.
+
+    The flash message is shown once: the response clears its cookie.
+    """
     secret = request.cookies.get(SESSION_COOKIE)
-    signout_token = None
+    form_token = None
     if principal.authenticated and secret:
-        signout_token = web_ui(request).guard.issue_for(secret)
+        form_token = web_ui(request).guard.issue_for(secret)
+    flash = request.cookies.get(FLASH_COOKIE)
     common = {
         "principal": principal,
-        "signout_token": signout_token,
+        "form_token": form_token,
+        "flash": unquote(flash)[:FLASH_MAX] if flash else None,
         "static_version": __version__,
         "here": request.url.path,
     }
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request, template, {**common, **context}, status_code=status, headers=HEADERS
     )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(request: Request, path: str, message: str | None = None) -> RedirectResponse:
+    """A 303 to ``path`` (a local path) after a form did its work; ``message`` is shown
+    once on the next page (a short-lived cookie, so no text travels in the URL)."""
+    response = RedirectResponse(path, status_code=303, headers=HEADERS)
+    if message:
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(message[:FLASH_MAX]),
+            max_age=60,
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookies(request),
+            path="/",
+        )
+    return response
 
 
 def error_page(request: Request, principal: Principal, err: QuiverError) -> HTMLResponse:
