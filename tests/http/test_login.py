@@ -18,6 +18,7 @@ from quiver.domain.tokens import token_digest
 from quiver.services.login.models import DeviceCode
 from tests.http.publishing import context_of
 from tests.http.rest_support import assert_error, client_with, create_token, create_user, ok
+from tests.http.ui_support import sign_in, token_of
 
 ORIGIN = "http://quiver.test"
 PASSWORD = "correct horse battery"
@@ -298,3 +299,40 @@ async def test_openapi_documents_the_api_not_the_page(anon: httpx.AsyncClient) -
         "application/json",
         "application/x-www-form-urlencoded",
     }
+
+
+async def test_signed_in_user_approves_with_one_click(
+    api: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await user_with_password(api)
+    assert (await sign_in(anon)).status_code == 303
+    started = await start(anon, client_name="desk")
+    code = started["user_code"]
+    page = await anon.get("/_auth/device", params={"code": code})
+    assert page.status_code == 200
+    assert "for your account, <strong>alice</strong>" in page.text
+    assert 'name="password"' not in page.text
+    assert "Signed in as <strong>alice</strong>" in page.text  # the site's layout
+
+    # The session's form token is needed: none, or a sign-in form's, is refused.
+    fields = {"code": code, "action": "approve"}
+    refused = await anon.post("/_auth/device", data=fields, headers={"Origin": ORIGIN})
+    assert refused.status_code == 400
+    elsewhere = await anon.post(
+        "/_auth/device",
+        data={**fields, "form_token": token_of(page.text)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert elsewhere.status_code == 403
+    grant_error(await poll(anon, started["device_code"]), "authorization_pending")
+
+    approved = await anon.post(
+        "/_auth/device",
+        data={**fields, "form_token": token_of(page.text)},
+        headers={"Origin": ORIGIN},
+    )
+    assert approved.status_code == 200, approved.text
+    assert "You can return to your terminal." in approved.text
+    granted = await poll(anon, started["device_code"])
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["username"] == "alice"

@@ -1,10 +1,12 @@
-"""The device-login approval page, ``/_auth/device`` (server-rendered).
+"""The device-login approval page, ``/_auth/device`` (server-rendered, in the site's layout).
 
-``GET`` shows a form (code, username, password; Approve / Deny) and what the
-request asks for. ``POST`` checks, in order: same origin (403), the form token
-(400), the code-lookup limit for this address (429), the failure limits for this
-username and address and for this address (429), the password (401, never saying
-which field was wrong), then the code (404 unknown or expired, 409 decided
+``GET`` shows a form and what the request asks for. Someone signed in to the web pages
+approves or denies with one click (the form carries their session's form token); anyone
+else types username and password with it. ``POST`` checks, in order: same origin (403),
+the form token (400; a session's token when the form was a signed-in one), the
+code-lookup limit for this address (429), then, without a session, the failure limits
+for this username and address and for this address (429) and the password (401, never
+saying which field was wrong); then the code (404 unknown or expired, 409 decided
 already). Errors re-render the form with one sentence; a 429 also says
 ``Retry-After``. Looking up a code (``GET ?code=``, every ``POST``) counts toward
 the address's lookups (api/limits.py).
@@ -13,37 +15,28 @@ the address's lookups (api/limits.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from quiver.api.deps import get_context
 from quiver.api.errors import status_of
 from quiver.api.limits import auth_limits, client_address
 from quiver.api.ui.security import FormGuard, load_form_key, same_origin
+from quiver.api.ui.web import SESSION_COOKIE, viewer, web_ui
+from quiver.api.ui.web import page as render
 from quiver.domain.errors import NotFound, QuiverError, TooManyRequests
 from quiver.domain.names import name_key
 from quiver.services.login import service as devicelogin
 from quiver.services.login.records import DeviceRequest
+from quiver.services.records import Principal
 from quiver.services.users import service as accounts
 from quiver.services.users.records import UserInfo
 
 router = APIRouter(prefix="/_auth", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 COOKIE = "quiver_form"
 FIELD_MAX = 2048
-HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
 
 
 class PageError(Exception):
@@ -74,6 +67,7 @@ def device_ui(request: Request) -> DeviceUi:
 
 def _form(
     request: Request,
+    principal: Principal,
     *,
     status: int = 200,
     error: str | None = None,
@@ -82,73 +76,85 @@ def _form(
     pending: DeviceRequest | None = None,
     retry_after: int | None = None,
 ) -> HTMLResponse:
-    nonce, form_token = device_ui(request).guard.issue()
+    """The form: one click for a signed-in ``principal``, else with username and password
+    (and a nonce cookie for its token, since there is no session to bind it to)."""
     context: dict[str, Any] = {
         "error": error,
         "code": code,
         "username": username,
         "pending": pending,
-        "form_token": form_token,
     }
-    headers = HEADERS if retry_after is None else {**HEADERS, "Retry-After": str(retry_after)}
-    response = templates.TemplateResponse(
-        request, "device.html", context, status_code=status, headers=headers
-    )
-    response.set_cookie(
-        COOKIE,
-        nonce,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/_auth",
-    )
+    nonce = None
+    if not principal.authenticated:
+        nonce, context["form_token"] = device_ui(request).guard.issue()
+    response = render(request, "device.html", principal, context, status=status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    if nonce is not None:
+        response.set_cookie(
+            COOKIE,
+            nonce,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/_auth",
+        )
     return response
 
 
-def _done(request: Request, heading: str, text: str) -> HTMLResponse:
+def _done(request: Request, principal: Principal, heading: str, text: str) -> HTMLResponse:
     context = {"heading": heading, "text": text}
-    return templates.TemplateResponse(request, "device_done.html", context, headers=HEADERS)
+    return render(request, "device_done.html", principal, context)
 
 
 @router.get("/device", response_class=HTMLResponse)
 async def page(request: Request, code: str = "") -> HTMLResponse:
     """The form; with ``?code=`` also what that request asks for (404 when unknown)."""
-    code = code[:FIELD_MAX]
+    code, principal = code[:FIELD_MAX], await viewer(request)
     if not code:
-        return _form(request)
+        return _form(request, principal)
     try:
         _count_lookup(request)
         pending = await devicelogin.pending_request(get_context(request), code)
     except QuiverError as err:
-        return _failed(request, err, code=code)
-    return _form(request, code=pending.user_code, pending=pending)
+        return _failed(request, principal, err, code=code)
+    return _form(request, principal, code=pending.user_code, pending=pending)
 
 
 @router.post("/device", response_class=HTMLResponse)
 async def submit(request: Request) -> HTMLResponse:
-    """Approve or deny a request, signed in with username and password."""
+    """Approve or deny a request: as the signed-in person, or with username and password."""
     fields = {key: str(value)[:FIELD_MAX] for key, value in (await request.form()).items()}
     code, username = fields.get("code", ""), fields.get("username", "")
+    principal = await viewer(request)
     try:
-        approve = _check_form(request, fields)
+        approve = _check_form(request, principal, fields)
         _count_lookup(request)
-        user = await sign_in(request, username, fields.get("password", ""))
-        await devicelogin.decide(get_context(request), code, user, approve=approve)
+        approver = principal.user_id
+        if approver is None:
+            approver = (await sign_in(request, username, fields.get("password", ""))).id
+        await devicelogin.decide(get_context(request), code, approver, approve=approve)
     except PageError as err:
-        return _form(request, status=err.status, error=err.message, code=code, username=username)
+        return _form(
+            request, principal, status=err.status, error=err.message, code=code, username=username
+        )
     except QuiverError as err:
-        return _failed(request, err, code=code, username=username)
+        return _failed(request, principal, err, code=code, username=username)
     if approve:
-        return _done(request, "Approved", "You can return to your terminal.")
-    return _done(request, "Denied", "The login was denied; no token was created.")
+        return _done(request, principal, "Approved", "You can return to your terminal.")
+    return _done(request, principal, "Denied", "The login was denied; no token was created.")
 
 
-def _check_form(request: Request, fields: dict[str, str]) -> bool:
-    """Same origin and a valid form token; True to approve, False to deny."""
+def _check_form(request: Request, principal: Principal, fields: dict[str, str]) -> bool:
+    """Same origin and a valid form token (bound to the session when signed in, else to
+    the form's nonce cookie); True to approve, False to deny."""
     settings = get_context(request).settings
     if not same_origin(request, settings.base_url):
         raise PageError(403, "This form must be sent from this site.")
-    if not device_ui(request).guard.check(request.cookies.get(COOKIE), fields.get("form_token")):
+    guard, nonce = device_ui(request).guard, request.cookies.get(COOKIE)
+    if principal.authenticated:
+        guard, nonce = web_ui(request).guard, request.cookies.get(SESSION_COOKIE)
+    if not guard.check(nonce, fields.get("form_token")):
         raise PageError(400, "The form has expired or cookies are blocked: please try again.")
     action = fields.get("action")
     if action not in ("approve", "deny"):
@@ -156,7 +162,9 @@ def _check_form(request: Request, fields: dict[str, str]) -> bool:
     return action == "approve"
 
 
-def _failed(request: Request, err: QuiverError, *, code: str, username: str = "") -> HTMLResponse:
+def _failed(
+    request: Request, principal: Principal, err: QuiverError, *, code: str, username: str = ""
+) -> HTMLResponse:
     """The form again with ``err``'s sentence and status (and Retry-After on a 429)."""
     wait = err.retry_after if isinstance(err, TooManyRequests) else None
     error = str(err)
@@ -164,6 +172,7 @@ def _failed(request: Request, err: QuiverError, *, code: str, username: str = ""
         error = f"{error.rstrip('.')}: run 'quiver login' again."
     return _form(
         request,
+        principal,
         status=status_of(err),
         error=error,
         code=code,

@@ -43,7 +43,6 @@ from quiver.services.login.sessions import principal_of_session as principal_of_
 from quiver.services.login.sessions import start_session as start_session
 from quiver.services.tokens.service import issue_token
 from quiver.services.users.models import User
-from quiver.services.users.records import UserInfo
 
 DEFAULT_CLIENT = "quiver CLI"
 # Rows this long past expiry are deleted on the next start; until then a late poll
@@ -172,8 +171,9 @@ async def pending_request(ctx: Context, code_text: str) -> DeviceRequest:
         return _describe(await _open_request(session, code_text, utcnow()))
 
 
-async def decide(ctx: Context, code_text: str, user: UserInfo, *, approve: bool) -> DeviceRequest:
-    """``user`` (signed in with a password) approves or denies a pending request.
+async def decide(ctx: Context, code_text: str, user_id: int, *, approve: bool) -> DeviceRequest:
+    """The user ``user_id`` (signed in with a password or a web session) approves or
+    denies a pending request.
 
     Approving lets the next poll create a token for ``user``; every scope may be
     asked for, since the token is for the approver's own account. Raises NotFound
@@ -187,7 +187,7 @@ async def decide(ctx: Context, code_text: str, user: UserInfo, *, approve: bool)
         result = await session.execute(
             update(DeviceCode)
             .where(DeviceCode.id == row.id, DeviceCode.status == DeviceStatus.PENDING.value)
-            .values(status=status.value, user_id=user.id)
+            .values(status=status.value, user_id=user_id)
         )
         if cast(CursorResult[Any], result).rowcount != 1:
             raise Conflict("This request has been decided already.")
