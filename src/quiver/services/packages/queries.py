@@ -8,11 +8,8 @@ feed's recycle bin are left out (``quiver.services.recycle`` lists them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 from packaging.utils import canonicalize_name
-from sqlalchemy import Row, case, exists, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.domain.errors import NotFound
@@ -24,8 +21,6 @@ from quiver.services.context import Context
 from quiver.services.index.service import live, version_key
 from quiver.services.packages.models import File, Package, Version
 from quiver.services.packages.records import (
-    PackagePage,
-    PackageRow,
     PackageSummary,
     PackageVersions,
     VersionEntry,
@@ -160,93 +155,4 @@ async def _publishers(
     return found
 
 
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
-async def package_page(
-    ctx: Context,
-    principal: Principal,
-    ref: FeedRef,
-    *,
-    prefix: str = "",
-    offset: int = 0,
-    limit: int = 50,
-) -> PackagePage:
-    """``limit`` packages of the feed from ``offset``, by normalized name, whose normalized
-    name starts with ``prefix``'s (readers). Paged in SQL: three queries whatever the
-    feed's size (count, the page's packages, their versions and files)."""
-    feed = await authorize(ctx, principal, ref, Role.READER)
-    has_files = exists().where(
-        Version.package_id == Package.id,
-        live(),
-        File.version_id == Version.id,
-        File.feed_id == feed.id,
-    )
-    conditions = [Package.feed_id == feed.id, has_files]
-    wanted = canonicalize_name(prefix.strip()[:200]) if prefix.strip() else ""
-    if wanted:
-        conditions.append(Package.normalized_name.like(_like_prefix(wanted), escape="\\"))
-    count_query = select(func.count()).select_from(Package).where(*conditions)
-    page_query = (
-        select(Package.id, Package.name, Package.normalized_name)
-        .where(*conditions)
-        .order_by(Package.normalized_name)
-        .offset(max(offset, 0))
-        .limit(limit)
-    )
-    async with ctx.sessions() as session:
-        total = int(await session.scalar(count_query) or 0)
-        packages = (await session.execute(page_query)).all()
-        contents = (
-            await session.execute(
-                select(
-                    Version.package_id,
-                    Version.version,
-                    Version.summary,
-                    Version.yanked,
-                    File.origin,
-                    File.uploaded_at,
-                )
-                .join(File, File.version_id == Version.id)
-                .where(
-                    Version.package_id.in_([row[0] for row in packages]),
-                    live(),
-                    File.feed_id == feed.id,
-                )
-            )
-        ).all()
-    return PackagePage(feed.ref, total, tuple(_rows(packages, contents)))
-
-
-_Listed = Row[int, str, str]  # package id, name, normalized name
-_Content = Row[int, str, str | None, bool, str, datetime]  # one file of a version
-
-
-def _rows(packages: Sequence[_Listed], contents: Sequence[_Content]) -> list[PackageRow]:
-    """Each package's newest version (not yanked first), origins and newest file."""
-    by_package: dict[int, list[_Content]] = {}
-    for content in contents:
-        by_package.setdefault(content[0], []).append(content)
-    rows = []
-    for package_id, name, normalized in packages:
-        files = by_package.get(package_id, [])
-        if not files:
-            continue
-        newest = max(files, key=lambda f: (not f[3], version_key(f[1])))
-        rows.append(
-            PackageRow(
-                name=name,
-                normalized=normalized,
-                latest=newest[1],
-                summary=newest[2],
-                local=any(f[4] == ORIGIN_LOCAL for f in files),
-                upstream=any(f[4] == ORIGIN_UPSTREAM for f in files),
-                updated_at=max(f[5] for f in files),
-            )
-        )
-    return rows
-
-
-__all__ = ["list_packages", "list_versions", "package_page"]
+__all__ = ["list_packages", "list_versions"]

@@ -110,25 +110,29 @@ class ItemResult:
 
 @dataclass(frozen=True)
 class PackageRow:
-    """A package on a feed's web page: its newest version (the newest not yanked, when
-    there is one), that version's summary, where its files came from, the newest file."""
+    """A package on a feed's web page: for each view holding a version of it (``local``
+    first), that view's newest version (the newest not yanked, when there is one); the
+    summary of the newest in ``local``; where its files came from (``local`` first, then
+    the names of upstream sources); its downloads and its newest file."""
 
     name: str
     normalized: str
-    latest: str
+    latest: tuple[tuple[str, str], ...]
     summary: str | None
-    local: bool
-    upstream: bool
+    origins: tuple[str, ...]
+    downloads: int
     updated_at: datetime
 
 
 @dataclass(frozen=True)
 class PackagePage:
-    """One page of a feed's packages (by normalized name) and how many match in all."""
+    """One page of a feed's packages (by normalized name), how many match in all, and the
+    feed's views (``local`` first), the names a page may filter on."""
 
     feed: str
     total: int
     packages: tuple[PackageRow, ...]
+    views: tuple[str, ...] = ("local",)
 
 
 __all__ = [
