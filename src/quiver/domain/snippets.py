@@ -2,9 +2,11 @@
 
 A pure function of the server's base URL, the feed reference and the tool, so the REST API
 (``GET .../_apis/packaging/feeds/{feed}/connect?tool=...``) and ``quiver connect`` show the
-same text. Contract: no snippet ever holds a real secret — only the placeholder
-:data:`TOKEN_PLACEHOLDER` or a reference to the ``QUIVER_TOKEN`` environment variable — and
-``index-url`` (the feed *instead of* PyPI) is always the default.
+same text. Contract: no snippet holds a real secret — only the placeholder
+:data:`TOKEN_PLACEHOLDER` or a reference to the ``QUIVER_TOKEN`` environment variable —
+unless the caller passes ``token`` (the web page, right after creating one for the snippets,
+which then stand in for the placeholder; notes never hold it); and ``index-url`` (the feed
+*instead of* PyPI) is always the default.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import quote
 from quiver.domain.errors import Invalid
 
 TOOLS = ("pip", "twine", "uv", "poetry", "pdm", "requirements")
+INSTALLING_TOOLS = ("pip", "uv", "poetry", "pdm", "requirements")
+PUBLISHING_TOOLS = ("twine", "uv", "poetry", "pdm")
 DEFAULT_TOOL = "pip"
 TOKEN_PLACEHOLDER = "<PERSONAL_ACCESS_TOKEN>"  # noqa: S105 (a placeholder, not a secret)
 PACKAGE_PLACEHOLDER = "PACKAGE"
@@ -93,11 +97,20 @@ def env_name(name: str) -> str:
 
 
 def connect_snippets(
-    server: str, org: str, project: str | None, feed: str, view: str | None, tool: str
+    server: str,
+    org: str,
+    project: str | None,
+    feed: str,
+    view: str | None,
+    tool: str,
+    token: str | None = None,
 ) -> Connection:
     """The snippets for ``tool`` (one of :data:`TOOLS`, case-insensitive).
 
-    Raises Invalid for an unknown tool.
+    With ``token``, the snippets hold it where they otherwise hold :data:`TOKEN_PLACEHOLDER`
+    (and pip, whose files hold no credentials, gets one more snippet setting them for a
+    shell); without it the answer is exactly the placeholder version. Raises Invalid for
+    an unknown tool.
     """
     chosen = tool.strip().lower()
     if chosen not in TOOLS:
@@ -105,8 +118,8 @@ def connect_snippets(
     ref = "/".join(part for part in (org, project, feed) if part) + (f"@{view}" if view else "")
     index = index_url(server, org, project, feed, view)
     upload = upload_url(server, org, project, feed)
-    snippets, notes = _RENDERERS[chosen](_Feed(ref, feed, index, upload, view))
-    if view and chosen in ("twine", "uv", "poetry", "pdm"):
+    snippets, notes = _RENDERERS[chosen](_Feed(ref, feed, index, upload, view, token))
+    if view and chosen in PUBLISHING_TOOLS:
         notes.append(
             f"Packages are published to the feed itself; the view {view} only chooses which "
             "of them installs see."
@@ -121,6 +134,12 @@ class _Feed:
     index: str
     upload: str
     view: str | None
+    token: str | None = None
+
+    @property
+    def secret(self) -> str:
+        """What the snippets show for the token: the real one when given, else the placeholder."""
+        return self.token or TOKEN_PLACEHOLDER
 
 
 def _with_token_env(url: str) -> str:
@@ -131,6 +150,17 @@ def _with_token_env(url: str) -> str:
 
 def _pip(feed: _Feed) -> tuple[list[Snippet], list[str]]:
     conf = f"[global]\nindex-url = {feed.index}\n"
+    with_token: list[Snippet] = []
+    if feed.token:
+        with_token.append(
+            Snippet(
+                "Credentials for one shell or CI job, with this token (the shell fills it in)",
+                None,
+                f"export QUIVER_TOKEN='{feed.token}'\n"
+                f'export PIP_INDEX_URL="{_with_token_env(feed.index)}"\n'
+                f"pip install {PACKAGE_PLACEHOLDER}\n",
+            )
+        )
     return [
         Snippet(
             "pip.conf (Linux and macOS: ~/.config/pip/pip.conf, or $VIRTUAL_ENV/pip.conf)",
@@ -143,6 +173,7 @@ def _pip(feed: _Feed) -> tuple[list[Snippet], list[str]]:
             None,
             f'eval "$(quiver pip-authenticate {feed.ref})"\npip install {PACKAGE_PLACEHOLDER}\n',
         ),
+        *with_token,
     ], [
         "pip asks for a username and password when the feed is private: any username, and a "
         f"personal access token as the password ({TOKEN_PLACEHOLDER}).",
@@ -157,7 +188,7 @@ def _twine(feed: _Feed) -> tuple[list[Snippet], list[str]]:
     pypirc = (
         f"[distutils]\nindex-servers =\n    {section}\n\n"
         f"[{section}]\nrepository = {feed.upload}\nusername = {USERNAME}\n"
-        f"password = {TOKEN_PLACEHOLDER}\n"
+        f"password = {feed.secret}\n"
     )
     return [
         Snippet(".pypirc (in your home directory)", ".pypirc", pypirc),
@@ -185,7 +216,7 @@ def _uv(feed: _Feed) -> tuple[list[Snippet], list[str]]:
             "Credentials, then add a dependency or publish",
             None,
             f"export UV_INDEX_{env}_USERNAME={USERNAME}\n"
-            f"export UV_INDEX_{env}_PASSWORD='{TOKEN_PLACEHOLDER}'\n"
+            f"export UV_INDEX_{env}_PASSWORD='{feed.secret}'\n"
             f"uv add {PACKAGE_PLACEHOLDER}\n"
             f"uv publish --index {name}\n",
         ),
@@ -211,7 +242,7 @@ def _poetry(feed: _Feed) -> tuple[list[Snippet], list[str]]:
             None,
             f"poetry source add --priority=primary {name} {feed.index}\n"
             f"export POETRY_HTTP_BASIC_{env}_USERNAME={USERNAME}\n"
-            f"export POETRY_HTTP_BASIC_{env}_PASSWORD='{TOKEN_PLACEHOLDER}'\n"
+            f"export POETRY_HTTP_BASIC_{env}_PASSWORD='{feed.secret}'\n"
             f"poetry add {PACKAGE_PLACEHOLDER}\n",
         ),
         Snippet(
@@ -238,7 +269,7 @@ def _pdm(feed: _Feed) -> tuple[list[Snippet], list[str]]:
         Snippet(
             "Install and publish (QUIVER_TOKEN holds your token)",
             None,
-            f"export QUIVER_TOKEN='{TOKEN_PLACEHOLDER}'\n"
+            f"export QUIVER_TOKEN='{feed.secret}'\n"
             f"pdm add {PACKAGE_PLACEHOLDER}\n"
             f'PDM_PUBLISH_USERNAME={USERNAME} PDM_PUBLISH_PASSWORD="$QUIVER_TOKEN" '
             f"pdm publish --repository {feed.upload}\n",
@@ -260,7 +291,7 @@ def _requirements(feed: _Feed) -> tuple[list[Snippet], list[str]]:
         Snippet(
             "Install",
             None,
-            f"export QUIVER_TOKEN='{TOKEN_PLACEHOLDER}'\npip install -r requirements.txt\n",
+            f"export QUIVER_TOKEN='{feed.secret}'\npip install -r requirements.txt\n",
         ),
     ], [
         "pip and uv fill in ${QUIVER_TOKEN} from the environment when they read the file, so "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quiver.db.base import utcnow
 from quiver.domain.errors import Forbidden, Invalid, NotFound
+from quiver.domain.names import split_feed_ref
 from quiver.domain.roles import Role, Scope
 from quiver.domain.tokens import MAX_TOKEN_DAYS, TOKEN_NAME_MAX, new_token
 from quiver.services.access import authorize
@@ -59,7 +60,9 @@ async def create_token(
     exceeds the one that creates it: a higher scope or a feed outside the
     creator's limit is refused (Forbidden); without ``feeds`` the new token gets
     the creator's limit; its expiry is the earlier of ``expires_in_days`` from now
-    and the creator's expiry, so an expiring token never makes one that outlives it.
+    and the creating token's expiry, so an expiring token never makes one that outlives
+    it. A web session (a caller with no token, who proved their password) is not capped
+    by its own sliding expiry: it may create any token a password-holder may.
     The token's ``username`` is ``for_user`` as given, else the caller's name.
     """
     require_token_manager(principal)
@@ -67,7 +70,8 @@ async def create_token(
         raise Forbidden(f"A {principal.scope.label} token cannot create a {scope.label} token.")
     if not name or len(name) > TOKEN_NAME_MAX:
         raise Invalid(f"Token name must be 1-{TOKEN_NAME_MAX} characters.")
-    expires_at = _capped(_expiry(expires_in_days), principal.expires_at)
+    creator_expiry = principal.expires_at if principal.token_id is not None else None
+    expires_at = _capped(_expiry(expires_in_days), creator_expiry)
     feed_ids = await _token_feed_ids(ctx, principal, feeds)
     secret = new_token()
     async with unit_of_work(ctx) as work:
@@ -170,6 +174,18 @@ async def _token_feed_ids(
         # A limited token may only create tokens limited the same way.
         ids = sorted(principal.feed_ids)
     return sorted(set(ids))
+
+
+def feed_limits(texts: Iterable[str]) -> list[FeedRef]:
+    """The feeds ``texts`` name (``org/feed`` or ``org/project/feed``), for a token's
+    limit; Invalid for a malformed reference or a view (a limit is a whole feed)."""
+    refs = []
+    for text in texts:
+        org, project, feed, view = split_feed_ref(text)
+        if view is not None:
+            raise Invalid(f"A token is limited to feeds, not views: {text!r}.")
+        refs.append(FeedRef(org, project, feed))
+    return refs
 
 
 async def list_tokens(
