@@ -11,10 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quiver.domain.errors import Invalid
-from quiver.domain.names import split_feed_ref
-from quiver.services.records import FeedRef
-
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -99,15 +95,6 @@ class TokenCreate(Request):
         "expiry of the token that creates it",
         examples=[90],
     )
-
-    def feed_refs(self) -> list[FeedRef]:
-        refs = []
-        for text in self.feeds:
-            org, project, feed, view = split_feed_ref(text)
-            if view is not None:
-                raise Invalid(f"A token is limited to feeds, not views: {text!r}.")
-            refs.append(FeedRef(org, project, feed))
-        return refs
 
 
 class TokenOut(BaseModel):

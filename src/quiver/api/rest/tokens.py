@@ -56,7 +56,7 @@ async def create_token(ctx: ContextDep, principal: PrincipalDep, body: TokenCrea
         name=body.name,
         scope=Scope.parse(body.scope),
         for_user=body.user,
-        feeds=body.feed_refs(),
+        feeds=tokens.feed_limits(body.feeds),
         expires_in_days=body.expires_in_days,
     )
     return NewTokenOut(**token_out(created.token).model_dump(), token=created.secret)
