@@ -1,6 +1,7 @@
 # Quiver: everything a fresh machine with Python 3.11+ and pip needs.
 #   make serve   install into .venv and run the server (SQLite + files under ./data)
-#   make test    the whole test suite (real pip, uv, twine against a real server)
+#   make test    the whole test suite (real pip, uv, twine against a real server, and the web
+#                pages in a real Chromium: installed from Debian's packages when missing)
 #   make lint    ruff + mypy --strict
 #   make corpus  fetch the real-world corpus the tests publish (tests/realworld/README.md)
 #   make bench   speed and memory benchmarks against a real server
@@ -43,7 +44,13 @@ CORPUS_CSV := tests/realworld/corpus.csv
 CORPUS_DIR := $(or $(QUIVER_CORPUS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quiver/corpus)
 CORPUS_STAMP := $(VENV)/tools/corpus-fetched
 
-.PHONY: install serve test test-fast lint format lock clean bench wheelhouse corpus docs
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright, never a browser
+# build of Playwright's own (`playwright install` downloads one: it must not run). Installed
+# only when missing; when it cannot be installed, `make test` stops here with the reason.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install serve test test-fast lint format lock clean bench wheelhouse corpus docs chromium
 
 install: $(STAMP)
 
@@ -83,6 +90,16 @@ $(CORPUS_STAMP): $(CORPUS_CSV) tests/realworld/corpus.py $(CORPUS_DIR) | $(STAMP
 $(CORPUS_DIR):
 	@mkdir -p "$@"
 
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { \
+		echo "make: $@ is missing and there is no apt-get here: install Chromium at $@" >&2; \
+		exit 1; }
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+	@test -x $@ || { echo "make: apt-get installed chromium but $@ is not there" >&2; exit 1; }
+
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
@@ -94,7 +111,8 @@ $(STAMP): $(BIN)/uv pyproject.toml uv.lock
 serve: install
 	$(BIN)/quiver serve
 
-test: install $(TWINE_LEGACY) $(POETRY) $(WHEELHOUSE_DEPS) $(WHEELHOUSE_PLUGIN) corpus
+test: install $(TWINE_LEGACY) $(POETRY) $(WHEELHOUSE_DEPS) $(WHEELHOUSE_PLUGIN) corpus \
+		$(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadscope -q
 
 test-fast: install $(TWINE_LEGACY)
