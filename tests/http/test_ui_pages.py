@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.http.publishing import make_feed, upload
+from tests.http.rest_support import create_token
 from tests.http.ui_support import ORIGIN, PASSWORD, sign_in, token_of, user_with_password
 from tests.support.dists import build_wheel
 
@@ -167,3 +168,33 @@ async def test_static_stylesheet_is_cached(anon: httpx.AsyncClient) -> None:
 async def test_other_routes_keep_their_paths(anon: httpx.AsyncClient, path: str) -> None:
     response = await anon.get(path)
     assert "text/html" not in response.headers.get("content-type", "") or "simple" in path
+
+
+async def test_sign_in_with_a_full_token_but_not_a_limited_one(
+    api: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await user_with_password(api)
+    await make_feed(api, "acme/secret")
+    _, full = await create_token(api, "alice", scope="packaging:manage")
+    _, limited = await create_token(api, "alice", scope="packaging:read")
+    _, feed_only = await create_token(api, "alice", feeds=["acme/secret"])
+    _, admins = await create_token(api, "admin", scope="packaging:manage")
+    revoked_id, revoked = await create_token(api, "alice", scope="packaging:manage")
+    assert (await api.delete(f"/_apis/tokens/{revoked_id}")).status_code == 204
+
+    wrong_user = await sign_in(anon, admins)
+    assert wrong_user.status_code == 401
+    assert "Wrong username or password." in wrong_user.text
+    for narrow in (limited, feed_only):
+        refused = await sign_in(anon, narrow)
+        assert refused.status_code == 403
+        assert "This token is limited" in refused.text
+        assert narrow not in refused.text
+    assert (await sign_in(anon, revoked)).status_code == 401
+    assert "quiver_session" not in anon.cookies
+
+    signed = await sign_in(anon, full)
+    assert signed.status_code == 303
+    home = await anon.get("/")
+    assert "Signed in as <strong>alice</strong>" in home.text
+    assert "/acme/_artifacts/feed/secret" in home.text

@@ -28,6 +28,7 @@ from quiver.api.ui.web import SESSION_COOKIE, viewer, web_ui
 from quiver.api.ui.web import page as render
 from quiver.domain.errors import NotFound, QuiverError, TooManyRequests
 from quiver.domain.names import name_key
+from quiver.domain.tokens import looks_like_token
 from quiver.services.login import service as devicelogin
 from quiver.services.login.records import DeviceRequest
 from quiver.services.records import Principal
@@ -191,6 +192,10 @@ def _count_lookup(request: Request) -> None:
 async def sign_in(request: Request, username: str, password: str) -> UserInfo:
     """The user these credentials name; 429 after too many failures, 401 when wrong.
 
+    ``password`` may be a personal access token of the user's with the
+    ``packaging:manage`` scope and no feed limits (``users.verify_token``; Forbidden for
+    a limited one), as the first administrator has only the token printed on first start.
+
     Failures count per username and address (10 a minute) and per address whatever
     the username (``sign_in_failures_per_address`` an hour, so trying one password
     on many names is held up too). A success clears only its username's count:
@@ -201,7 +206,11 @@ async def sign_in(request: Request, username: str, password: str) -> UserInfo:
     wait = max(limits.user_failures.wait(key), limits.address_failures.wait(address))
     if wait:
         raise TooManyRequests("Too many failed sign-ins from your address.", wait)
-    user = await accounts.verify_password(get_context(request), username, password)
+    ctx = get_context(request)
+    if looks_like_token(password):  # a personal access token instead of the password
+        user = await accounts.verify_token(ctx, username, password)
+    else:
+        user = await accounts.verify_password(ctx, username, password)
     if user is None:
         limits.user_failures.record(key)
         limits.address_failures.record(address)

@@ -7,11 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quiver.domain.errors import Conflict, Forbidden, NotFound
+from quiver.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from quiver.domain.names import name_key, validate_slug
 from quiver.domain.passwords import check_password
 from quiver.domain.roles import Scope
 from quiver.domain.tokens import new_token
+from quiver.services.access import authenticate
 from quiver.services.changes.record import Actor
 from quiver.services.context import Context
 from quiver.services.records import Principal
@@ -133,6 +134,33 @@ async def verify_password(ctx: Context, username: str, password: str) -> UserInf
     stored = user.password_hash if user is not None else None
     matched = await password_matches(stored, password)  # also when the user is unknown
     if not matched or user is None or user.disabled_at is not None:
+        return None
+    return user_info(user)
+
+
+async def verify_token(ctx: Context, username: str, secret: str) -> UserInfo | None:
+    """The user a personal access token belongs to, when ``username`` names them (any
+    case), for signing in to the web pages with a token instead of a password.
+
+    None, like a wrong password, for a token that is unknown, expired, revoked, of a
+    disabled user or of another user. Forbidden for a token of the user that is limited
+    (a scope below ``packaging:manage`` or feed limits): a web session acts with all of
+    the user's rights, so only a token that has them all may start one.
+    """
+    try:
+        principal = await authenticate(ctx, secret)
+    except Unauthenticated:
+        return None
+    if principal.user_id is None or name_key(principal.username or "") != name_key(username):
+        return None
+    if principal.scope is not Scope.MANAGE or principal.feed_ids is not None:
+        raise Forbidden(
+            "This token is limited (its scope or feeds): sign in with your password or a "
+            "packaging:manage token without feed limits."
+        )
+    async with ctx.sessions() as session:
+        user = await session.get(User, principal.user_id)
+    if user is None or user.disabled_at is not None:
         return None
     return user_info(user)
 
