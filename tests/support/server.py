@@ -133,7 +133,7 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait()
 
 
-def _wait_ready(server: LiveServer, timeout: float = 30.0) -> None:
+def _wait_ready(server: LiveServer, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
