@@ -95,7 +95,7 @@ them.
 #: ``QUIVER_*`` names the docs may mention that are not server settings.
 CLIENT_VARIABLES = frozenset(
     {"QUIVER_SERVER", "QUIVER_TOKEN", "QUIVER_CONNECTIONS", "QUIVER_CORPUS_DIR"}
-    | {"QUIVER_FUZZ_EXAMPLES"}
+    | {"QUIVER_FUZZ_EXAMPLES", "QUIVER_MIRROR_FROM", "QUIVER_MIRROR_CACHE"}
 )
 
 

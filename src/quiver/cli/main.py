@@ -11,6 +11,7 @@ from quiver.cli.commands import (
     feeds,
     login,
     maintenance,
+    mirror,
     orgs,
     packages,
     permissions,
@@ -34,6 +35,7 @@ for group in (login, orgs, feeds, users, tokens, permissions, authenticate, conn
     group.register(app)
 packages.register(app)
 publish.register(app)
+mirror.register(app)
 views.register(app)
 recycle.register(app)
 retention.register(app)

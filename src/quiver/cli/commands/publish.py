@@ -92,7 +92,7 @@ def publish(
     with guarded():
         credentials = resolve_credentials(server, token)
     try:
-        with _ProgressView(found) as view:
+        with UploadView(found) as view:
             outcomes = engine.upload(
                 credentials, ref, found, jobs=jobs, skip_existing=skip_existing, on_progress=view
             )
@@ -185,7 +185,7 @@ def _them(files: int) -> str:
     return "it" if files == 1 else "them"
 
 
-class _ProgressView:
+class UploadView:
     """Renders engine events as a rich progress bar: bytes and files overall, plus one row
     per file being sent. Does nothing when stdout is not a terminal."""
 
@@ -208,7 +208,7 @@ class _ProgressView:
         self._overall = self._progress.add_task(self._overall_text(), total=total or 1)
         self._rows: dict[str, tuple[TaskID, int]] = {}
 
-    def __enter__(self) -> _ProgressView:
+    def __enter__(self) -> UploadView:
         self._progress.start()
         return self
 
