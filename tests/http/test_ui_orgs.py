@@ -249,3 +249,36 @@ async def test_project_and_feed_forms_refuse_bad_input(
     no_token = await anon.post("/acme/_feeds", data={"name": "x"}, headers={"Origin": ORIGIN})
     assert no_token.status_code == 403
     assert await ok(api.get("/acme/_apis/packaging/feeds")) == []
+
+
+async def test_home_lists_organizations_and_admins_create_one(
+    api: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await user_with_password(api)
+    await sign_in(anon)
+    home = await anon.get("/")
+    assert 'action="/_orgs"' in home.text
+    created = await post_form(anon, "/", "/_orgs", {"name": "umbrella"}, confirmed=False)
+    assert created.status_code == 303
+    assert created.headers["location"] == "/umbrella"
+    assert "umbrella" in (await api.get("/_apis/organizations")).text
+    home = await anon.get("/")
+    assert 'href="/umbrella"' in home.text  # no feed yet, reachable all the same
+    again = await post_form(anon, "/", "/_orgs", {"name": "umbrella"}, confirmed=False)
+    assert again.status_code == 409
+    bad = await post_form(anon, "/", "/_orgs", {"name": "_bad name"}, confirmed=False)
+    assert bad.status_code == 400
+    assert (
+        await anon.post("/_orgs", data={"name": "x"}, headers={"Origin": ORIGIN})
+    ).status_code == 403
+
+
+async def test_non_admins_cannot_create_organizations(
+    api: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await user_with_password(api, "bob", admin=False)
+    await sign_in(anon, username="bob")
+    home = await anon.get("/")
+    assert 'action="/_orgs"' not in home.text
+    refused = await post_form(anon, "/", "/_orgs", {"name": "mine"}, confirmed=False)
+    assert refused.status_code == 403

@@ -7,7 +7,8 @@ Access is the services': the feeds listed are those the viewer may read
 ``orgs.list_projects`` show them (the organization's members and administrators); an
 anonymous visitor who may read nothing here is asked to sign in (401). The forms post to
 ``/{org}/_members``, ``/{org}/_members/remove``, ``/{org}/_projects``, ``/{org}/_feeds``
-and ``/{org}/{project}/_feeds``; each service call decides who may.
+and ``/{org}/{project}/_feeds``, and a new organization's (home page) to ``/_orgs``;
+each service call decides who may.
 
 ``pages.py`` includes this router last: ``/{org}`` and ``/{org}/{project}`` match any one
 or two path segments, so every other page comes first. A segment starting with ``_`` is
@@ -215,6 +216,17 @@ async def _member_to_manage(
         if name_key(member.username) == name_key(username):
             return member
     raise NotFound(f"{username} is not a member of {org}.")
+
+
+@router.post("/_orgs")
+async def create_org(request: Request) -> Response:
+    """Create an organization (administrators; the service decides); on to its page."""
+
+    async def action(form: SignedForm) -> Response:
+        created = await orgs.create_org(get_context(request), form.principal, form.get("name"))
+        return redirect(request, org_path(created.name), f"Organization {created.name} created.")
+
+    return await form_action(request, action)
 
 
 @router.post("/{org}/_projects")

@@ -29,6 +29,7 @@ from quiver.api.ui import (
 from quiver.api.ui.web import page, viewer
 from quiver.domain.errors import NotFound
 from quiver.services.feeds import service as feeds
+from quiver.services.orgs import service as orgs
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_pages.router)
@@ -54,15 +55,21 @@ QUERY_MAX = 64
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, q: str = "") -> HTMLResponse:
-    """The feeds the visitor may read, by organization and project; ``q`` filters by name."""
+    """The feeds the visitor may read, by organization and project; ``q`` filters by name.
+    Signed in: also the organizations they belong to (administrators: all, and a form
+    that creates one)."""
     principal = await viewer(request)
     query = q.strip()[:QUERY_MAX]
-    cards = await feeds.readable_feeds(get_context(request), principal, query)
+    ctx = get_context(request)
+    cards = await feeds.readable_feeds(ctx, principal, query)
     groups: dict[str, list[object]] = {}
     for card in cards:
         scope = card.org if card.project is None else f"{card.org}/{card.project}"
         groups.setdefault(scope, []).append(card)
-    return page(request, "home.html", principal, {"groups": groups, "q": query})
+    # The signed-in person's organizations, so one without feeds yet is reachable too.
+    memberships = await orgs.list_orgs(ctx, principal) if principal.authenticated else []
+    context = {"groups": groups, "q": query, "orgs": [org.name for org in memberships]}
+    return page(request, "home.html", principal, context)
 
 
 @router.get("/_static/{name}")
