@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 DOCS = "/_apis/docs"
 EXPECTED_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
@@ -34,8 +35,9 @@ def _links(page: str) -> list[str]:
     return parser.urls
 
 
-async def test_docs_page_references_only_its_own_assets(anon: httpx.AsyncClient) -> None:
-    response = await anon.get(DOCS)
+@pytest.mark.parametrize("docs", [DOCS, "/_apis/redoc"])
+async def test_docs_page_references_only_its_own_assets(anon: httpx.AsyncClient, docs: str) -> None:
+    response = await anon.get(docs)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
@@ -57,8 +59,12 @@ async def test_docs_page_references_only_its_own_assets(anon: httpx.AsyncClient)
         assert "immutable" in asset.headers["cache-control"], url
 
     scripts = [url for url in urls if url.endswith(".js")]
-    assert any(url.endswith("/swagger-ui-bundle.js") for url in scripts), urls
-    assert any(url.endswith("/swagger-ui.css") for url in urls), urls
+    if docs == DOCS:
+        assert any(url.endswith("/swagger-ui-bundle.js") for url in scripts), urls
+        assert any(url.endswith("/swagger-ui.css") for url in urls), urls
+    else:
+        assert any(url.endswith("/redoc.standalone.js") for url in scripts), urls
+        assert 'spec-url="/_apis/openapi.json"' in page
 
 
 async def test_docs_page_loads_the_openapi_document(anon: httpx.AsyncClient) -> None:

@@ -1,4 +1,5 @@
-"""The API docs page, ``/_apis/docs``: Swagger UI served by Quiver itself, no CDN.
+"""The API docs pages, ``/_apis/docs`` (Swagger UI) and ``/_apis/redoc`` (ReDoc), served
+by Quiver itself, no CDN.
 
 FastAPI's own docs page loads swagger-ui's script and stylesheet from a public CDN, which
 leaves the page blank on an air-gapped network. The files come from the ``fastapi-offline``
@@ -14,13 +15,18 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
 DOCS_URL = "/_apis/docs"
+REDOC_URL = "/_apis/redoc"
 STATIC_URL = f"{DOCS_URL}/static/{version('fastapi-offline')}"
 _STATIC_DIR = Path(fastapi_offline.__file__).parent / "static"
 _IMMUTABLE = "public, max-age=31536000, immutable"
@@ -60,7 +66,18 @@ def install_api_docs(app: FastAPI) -> None:
             init_oauth=app.swagger_ui_init_oauth,
         )
 
+    async def redoc_page(request: Request) -> HTMLResponse:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return get_redoc_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{STATIC_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{STATIC_URL}/favicon.png",
+            with_google_fonts=False,  # fonts from Google would fail offline
+        )
+
     app.add_api_route(DOCS_URL, docs_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route(REDOC_URL, redoc_page, methods=["GET"], include_in_schema=False)
     if redirect_url:
 
         async def oauth2_redirect() -> HTMLResponse:
