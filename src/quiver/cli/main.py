@@ -6,6 +6,7 @@ import typer
 
 from quiver.cli.commands import (
     authenticate,
+    bundle,
     changes,
     connect,
     feeds,
@@ -36,6 +37,7 @@ for group in (login, orgs, feeds, users, tokens, permissions, authenticate, conn
 packages.register(app)
 publish.register(app)
 mirror.register(app)
+bundle.register(app)
 views.register(app)
 recycle.register(app)
 retention.register(app)

@@ -148,14 +148,14 @@ def mirror(
     with guarded():
         split_ref(ref)
         wanted = engine.Requirements.of(
-            _checked_requirements(requirements or []), requirement_files or []
+            checked_requirements(requirements or []), requirement_files or []
         )
-        targets = _targets(pythons or [], platforms or [])
+        targets = targets_of(pythons or [], platforms or [])
         if only_binary and include_sdists:
             raise ConfigError("--only-binary and --include-sdists exclude each other.")
         credentials = resolve_credentials(server, token)
         source = Source(source_url)
-    cache = _cache_dir(cache_dir)
+    cache = cache_dir_of(cache_dir)
     try:
         note(f"Resolving for {len(targets)} target(s) from {source.shown} with uv...")
         with guarded():
@@ -169,7 +169,7 @@ def mirror(
         if dry_run:
             _show_plan(ref, plan, as_json=as_json)
             raise typer.Exit(EXIT_REFUSED if plan.problems else 0)
-        with _DownloadView(plan.to_send) as view:
+        with DownloadView(plan.to_send) as view:
             fetched = engine.download(plan.to_send, source, cache, jobs=jobs, on_progress=view)
         files = engine.distributions(fetched)
         with UploadView(files) as upload_view:
@@ -180,13 +180,13 @@ def mirror(
     finally:
         source.close()
     rows = engine.rows(plan, fetched, outcomes)
-    _show_rows(ref, plan, rows, fetched, as_json=as_json)
+    show_rows(ref, plan, rows, fetched, as_json=as_json)
     done = (engine.Result.IN_FEED, engine.Result.PUBLISHED, engine.Result.ALREADY_THERE)
     if plan.problems or any(row.result not in done for row in rows):
         raise typer.Exit(EXIT_REFUSED)
 
 
-def _checked_requirements(requirements: Sequence[str]) -> list[str]:
+def checked_requirements(requirements: Sequence[str]) -> list[str]:
     """Refuse a version or platform given where a requirement goes: ``--python 3.11 3.12``
     reads 3.12 as a requirement."""
     for requirement in requirements:
@@ -204,7 +204,7 @@ def _split(values: Sequence[str]) -> list[str]:
     )
 
 
-def _targets(pythons: Sequence[str], platforms: Sequence[str]) -> list[Target]:
+def targets_of(pythons: Sequence[str], platforms: Sequence[str]) -> list[Target]:
     """Every python on every platform (ConfigError for a bad one); the default: this one."""
     here = default_target()
     versions = _split(pythons) or [here.python]
@@ -212,7 +212,7 @@ def _targets(pythons: Sequence[str], platforms: Sequence[str]) -> list[Target]:
     return sorted({parse_target(python, tag) for python in versions for tag in tags})
 
 
-def _cache_dir(given: Path | None) -> Path:
+def cache_dir_of(given: Path | None) -> Path:
     if given is not None:
         return given.expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -268,15 +268,17 @@ def _item_json(item: engine.Item) -> dict[str, Any]:
     }
 
 
-def _show_rows(
+def show_rows(
     ref: str,
     plan: engine.Plan,
     rows: Sequence[engine.Row],
     fetched: Sequence[engine.Fetched],
     *,
     as_json: bool,
+    downloads: bool = True,
 ) -> None:
-    """The summary (table or JSON) on stdout, problems and totals on stderr."""
+    """The summary (table or JSON) on stdout, problems and totals on stderr; with
+    ``downloads``, a line on what was downloaded (``quiver bundle push`` downloads nothing)."""
     if as_json:
         found = [
             {**_item_json(row.item), "result": row.result.value, "reason": row.reason}
@@ -298,6 +300,8 @@ def _show_rows(
     total = decimal(sum(_size(row.item) for row in rows))
     note(f"{ref}: {', '.join(parts) or 'nothing to do'} ({_count(len(rows))}, {total}).")
     downloaded = [f for f in fetched if f.path is not None and not f.reused]
+    if not downloads:
+        return
     if not fetched:
         note("Nothing was transferred: the feed has every file.")
     else:
@@ -313,7 +317,7 @@ def _count(files: int) -> str:
     return f"{files} file" + ("" if files == 1 else "s")
 
 
-class _DownloadView:
+class DownloadView:
     """Download events as a rich progress bar (bytes and files overall, a row per file being
     fetched). Does nothing when stdout is not a terminal."""
 
@@ -334,7 +338,7 @@ class _DownloadView:
         self._overall = self._progress.add_task(self._text(), total=total or 1)
         self._rows: dict[str, tuple[TaskID, int]] = {}
 
-    def __enter__(self) -> _DownloadView:
+    def __enter__(self) -> DownloadView:
         self._progress.start()
         return self
 
