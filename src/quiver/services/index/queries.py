@@ -89,7 +89,8 @@ async def package_files(
         .where(
             Package.feed_id == feed.id,
             Package.normalized_name == normalized_name,
-            File.feed_id == feed.id,
+            # Not File.feed_id: a version's files are in its package's feed, and testing it
+            # leads SQLite to walk every file of the feed (services/packages/listing.py).
             live(),
             in_view(view_id),
         )

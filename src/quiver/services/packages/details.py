@@ -71,7 +71,8 @@ async def _version_files(
         version = matching(versions, version_text.strip())
         files: list[File] = []
         if version is not None:
-            query_files = select(File).where(File.version_id == version.id, File.feed_id == feed.id)
+            # By version only: its files are its package's feed's (see packages/listing.py).
+            query_files = select(File).where(File.version_id == version.id)
             files = list((await session.scalars(query_files)).all())
     if package is None or version is None or not files:
         raise NotFound(

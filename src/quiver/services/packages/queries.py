@@ -76,7 +76,8 @@ async def list_versions(
         .where(
             Package.feed_id == feed.id,
             Package.normalized_name == normalized,
-            File.feed_id == feed.id,
+            # Not File.feed_id: a version's files are in its package's feed, and testing it
+            # leads SQLite to walk every file of the feed (services/packages/listing.py).
             live(),
         )
     )

@@ -80,7 +80,8 @@ async def find_version(
     )
     if package is None:
         raise NotFound(f"Package {package_name.strip()} is not in feed {feed.ref}.")
-    has_files = exists().where(File.version_id == Version.id, File.feed_id == feed.id)
+    # By version only: its files are its package's feed's (see packages/listing.py).
+    has_files = exists().where(File.version_id == Version.id)
     rows = (
         await session.scalars(
             select(Version).where(Version.package_id == package.id, has_files).with_for_update()
