@@ -10,6 +10,7 @@ import pytest
 from tests.http.publishing import form_for
 from tests.support.cli import Cli, refused
 from tests.support.dists import build_wheel
+from tests.support.fake_index import FakeIndex, Reply, json_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -166,3 +167,45 @@ def test_package_versions_and_upstreaming(cli: Cli, tmp_path: Path) -> None:
     )
     assert shown.json() == {"name": "hello-up", "behavior": "allow-external-versions"}
     assert "upstream behaviour: allow-external-versions" in table.err
+
+
+def test_upstream_list_shows_each_sources_health(cli: Cli) -> None:
+    """The HEALTH column and --json's fields, after the server fetched from a fake index."""
+    secret = "list-secret-789"
+    with FakeIndex() as index:
+        index.route("/simple/down/", Reply(500, b"down", {"Content-Type": "text/plain"}))
+        page = {"meta": {"api-version": "1.1"}, "name": "fine", "files": []}
+        index.route("/simple/fine/", json_reply(page))
+        cli.ok("org", "create", "hl")
+        cli.ok("feed", "create", "hl/shared")
+        cli.ok("feed", "create", "hl/libs", "--upstream", "shared=hl/shared@local")
+        cli.ok(
+            "feed", "upstream", "add", "hl/libs", "fake", index.url + "/simple/",
+            "--username", "bot", "--password-env", "FAKE_PW", env={"FAKE_PW": secret},
+        )  # fmt: skip
+        fresh = cli.ok("feed", "upstream", "list", "hl/libs")
+        assert "HEALTH" in fresh.out and "unchecked" in fresh.out and "local" in fresh.out
+
+        with cli.server.client() as http:
+            assert http.get(cli.server.index_url("hl/libs") + "down/").status_code == 404
+        failing, as_json = cli.many(
+            ["feed", "upstream", "list", "hl/libs"],
+            ["feed", "upstream", "list", "hl/libs", "--json"],
+        )
+        sentence = f"Upstream {index.url}/simple/down/ answered 500."
+        row = " ".join(line.strip() for line in failing.out.splitlines())
+        assert "error at " in row and sentence in row.replace("│ ", "").replace(" │", "")
+        fake = as_json.json()[1]
+        assert fake["health"] == "error" and fake["last_error"] == sentence
+        assert fake["last_error_at"] and fake["last_ok_at"] is None
+        assert as_json.json()[0]["health"] == "local"
+
+        with cli.server.client() as http:
+            assert http.get(cli.server.index_url("hl/libs") + "fine/").status_code == 404
+        recovered = cli.ok("feed", "upstream", "list", "hl/libs", "--json").json()[1]
+        assert recovered["health"] == "ok" and recovered["last_ok_at"]
+        assert recovered["last_error"] == sentence  # kept as history
+        table = cli.ok("feed", "upstream", "list", "hl/libs").out
+        assert "ok, refreshed" in table
+        for shown in (failing.out, as_json.out, table, cli.server.log()):
+            assert secret not in shown

@@ -1,14 +1,27 @@
 """The permission matrix: every role and anonymous × list, download, publish, manage,
-on private, organization and public feeds; and token scopes capping roles."""
+on private, organization and public feeds; token scopes capping roles; and the rule that
+a feed keeps at least one owner (REST and the settings page; the CLI:
+tests/e2e/test_permissions_cli.py)."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.http.publishing import form_for, upload_url
+from tests.http.rest_support import (
+    assert_error,
+    client_with,
+    create_feed,
+    create_org,
+    create_token,
+    create_user,
+    ok,
+)
+from tests.http.ui_support import post_form, sign_in, user_with_password
 from tests.support.dists import build_wheel
 
 ROLES = ("reader", "collaborator", "contributor", "owner")
@@ -154,3 +167,70 @@ async def test_token_scope_caps_the_role(
     assert manage.status_code == 403
     assert (await publish(write)).status_code == 200
     assert tokens["owner"]
+
+
+LAST_OWNER = "A feed needs at least one owner: make someone else owner first."
+PERMISSIONS = "/acme/_apis/packaging/feeds/libs/permissions"
+
+
+async def _roles(api: httpx.AsyncClient) -> dict[str, str]:
+    return {p["username"]: p["role"] for p in await ok(api.get(PERMISSIONS))}
+
+
+async def test_the_last_owner_cannot_be_removed_or_lowered(api: httpx.AsyncClient) -> None:
+    """For everyone, administrators included; org owners and disabled owners do not count."""
+    await create_org(api)
+    await create_feed(api)  # its creator, the admin user, is its one owner
+    for who in ("carol", "dave", "erin"):
+        await create_user(api, who)
+    assert_error(await api.delete(f"{PERMISSIONS}/admin"), 409, LAST_OWNER)
+    for lower in ("reader", "contributor"):
+        refused = await api.put(f"{PERMISSIONS}/admin", json={"role": lower})
+        assert_error(refused, 409, LAST_OWNER)
+    assert await _roles(api) == {"admin": "owner"}
+    # giving the owner role again changes nothing and is fine
+    await ok(api.put(f"{PERMISSIONS}/admin", json={"role": "owner"}))
+
+    # With a second owner either may go; then the remaining one is the last.
+    await ok(api.put(f"{PERMISSIONS}/carol", json={"role": "owner"}))
+    await ok(api.put(f"{PERMISSIONS}/admin", json={"role": "reader"}))
+    async with client_with(api, (await create_token(api, "carol"))[1]) as carol:
+        assert_error(await carol.delete(f"{PERMISSIONS}/carol"), 409, LAST_OWNER)
+        assert_error(await carol.put(f"{PERMISSIONS}/carol", json={"role": "reader"}), 409)
+        await ok(carol.put(f"{PERMISSIONS}/admin", json={"role": "collaborator"}))
+        assert (await carol.delete(f"{PERMISSIONS}/admin")).status_code == 204
+    # a server administrator is refused too (and is no owner of the feed for this rule)
+    assert_error(await api.delete(f"{PERMISSIONS}/carol"), 409, LAST_OWNER)
+
+    # An owner of the organization holds no role on its feeds: not an owner here.
+    await ok(api.put("/_apis/organizations/acme/members/dave", json={"role": "owner"}))
+    assert_error(await api.delete(f"{PERMISSIONS}/carol"), 409, LAST_OWNER)
+    # A disabled owner manages nothing: not an owner here until enabled again.
+    await ok(api.put(f"{PERMISSIONS}/erin", json={"role": "owner"}))
+    await ok(api.post("/_apis/users/erin/disable"))
+    assert_error(await api.delete(f"{PERMISSIONS}/carol"), 409, LAST_OWNER)
+    assert await _roles(api) == {"carol": "owner", "erin": "owner"}
+    await ok(api.post("/_apis/users/erin/enable"))
+    assert (await api.delete(f"{PERMISSIONS}/carol")).status_code == 204
+    assert await _roles(api) == {"erin": "owner"}
+    # roles below owner come and go as before
+    await ok(api.put(f"{PERMISSIONS}/dave", json={"role": "reader"}))
+    assert (await api.delete(f"{PERMISSIONS}/dave")).status_code == 204
+
+
+async def test_the_settings_page_shows_the_last_owner_sentence(
+    api: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await create_org(api)
+    await create_feed(api)
+    await user_with_password(api)  # alice, a server administrator
+    await sign_in(anon)
+    settings = "/acme/_artifacts/feed/libs/settings/permissions"
+    for action, fields in (
+        ("/remove", {"user": "admin"}),
+        ("", {"user": "admin", "role": "reader"}),
+    ):
+        answer = await post_form(anon, settings, settings + action, fields)
+        assert answer.status_code == 409, answer.text
+        assert LAST_OWNER in html.unescape(answer.text)
+    assert await _roles(api) == {"admin": "owner"}

@@ -215,6 +215,12 @@ async def test_upstreams_add_move_remove(api: httpx.AsyncClient, anon: httpx.Asy
     page = await anon.get(SETTINGS + "/upstreams")
     assert "Added upstream source shared (acme/shared@local) at position 3." in page.text
     assert page.text.count("Move up") == 2 and page.text.count("Move down") == 2
+    # health: nothing fetched yet from the indexes; a feed here has nothing to fetch
+    # (refreshes and errors: tests/http/test_upstreams_health.py)
+    assert '<th scope="col">Health</th>' in page.text
+    assert page.text.count('Last refresh: <span class="muted">not yet</span>') == 2
+    assert page.text.count("A feed here: nothing to fetch.") == 1
+    assert [item["health"] for item in listed] == ["unchecked", "unchecked", "local"]
 
     await done(anon, "/upstreams/move", {"name": "mirror", "position": "1"})
     order = [item["name"] for item in await rest(api, "/upstreams")]

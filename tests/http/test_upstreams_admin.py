@@ -64,6 +64,11 @@ async def test_add_list_move_remove(api: httpx.AsyncClient) -> None:
         "username": None,
         "has_credentials": False,
         "created_at": pypi["created_at"],
+        # nothing fetched from it yet (tests/http/test_upstreams_health.py)
+        "health": "unchecked",
+        "last_ok_at": None,
+        "last_error_at": None,
+        "last_error": None,
     }
     assert await _serial(api) > before
     # The URL is normalized (scheme and host lower case, a trailing slash).

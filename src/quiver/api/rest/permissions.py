@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 
 from quiver.api.deps import ContextDep, PrincipalDep
 from quiver.api.rest.feeds import FEEDS, ManagedRefDep, mount
-from quiver.api.rest.schemas import ERRORS, PermissionOut, PermissionPut
+from quiver.api.rest.schemas import CONFLICT, ERRORS, PermissionOut, PermissionPut
 from quiver.domain.roles import Role
 from quiver.services.permissions import service as permissions
 from quiver.services.permissions.records import PermissionInfo
@@ -32,7 +32,7 @@ async def list_permissions(
     return [permission_out(p) for p in await permissions.list_permissions(ctx, principal, ref)]
 
 
-@router.put(PERMISSIONS + "/{user}")
+@router.put(PERMISSIONS + "/{user}", responses=CONFLICT)
 async def set_permission(
     ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, user: str, body: PermissionPut
 ) -> PermissionOut:
@@ -41,7 +41,7 @@ async def set_permission(
     return permission_out(await permissions.set_permission(ctx, principal, ref, user, role))
 
 
-@router.delete(PERMISSIONS + "/{user}", status_code=204)
+@router.delete(PERMISSIONS + "/{user}", status_code=204, responses=CONFLICT)
 async def remove_permission(
     ctx: ContextDep, principal: PrincipalDep, ref: ManagedRefDep, user: str
 ) -> Response:

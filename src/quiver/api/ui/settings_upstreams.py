@@ -4,7 +4,8 @@ and moving one up or down, through the upstreams service.
 
 Paths: ``…/_artifacts/feed/{feed}/settings/upstreams`` (list, add) and
 ``…/upstreams/remove``, ``…/upstreams/move``; the source is a form field. Positions are
-1-based, as in the REST API.
+1-based, as in the REST API. Each index source shows its health: its last refresh (the
+last page fetched from it) and its last error, in the error style while it is failing.
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ async def add_upstream(request: Request) -> Response:
 
     async def action(form: SignedForm) -> Response:
         feed = await owned_feed(request, form.principal)
-        added = await upstreams.add_upstream(
-            get_context(request), form.principal, settings_ref(request), spec_of(form)
-        )
+        added = (
+            await upstreams.add_upstream(
+                get_context(request), form.principal, settings_ref(request), spec_of(form)
+            )
+        ).info
         where = added.source_ref or added.url
         message = f"Added upstream source {added.name} ({where}) at position {added.position + 1}."
         return redirect(request, settings_path(feed, SECTION), message)

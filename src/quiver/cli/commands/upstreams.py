@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
+from rich.markup import escape
 
 from quiver.cli.client import feed_path, path
 from quiver.cli.commands._common import (
@@ -28,6 +29,7 @@ from quiver.cli.commands._common import (
     guarded,
     note,
     table,
+    when,
 )
 
 app = typer.Typer(
@@ -77,14 +79,31 @@ def parse_upstream_option(value: str) -> dict[str, Any]:
     return source_body(name.strip(), source)
 
 
+def health_cell(item: dict[str, Any]) -> str:
+    """The HEALTH column: ``ok`` and the last refresh, or ``error``, when and why.
+
+    A feed of this server has nothing to fetch (``local``); a source nothing was
+    fetched from yet is ``unchecked``. An error the source has recovered from shows
+    in ``--json`` (``last_error``) only.
+    """
+    health = item.get("health") or "-"
+    if health == "ok":
+        return f"ok, refreshed {when(item.get('last_ok_at'))} UTC"
+    if health == "error":
+        return f"error at {when(item.get('last_error_at'))} UTC: {item.get('last_error')}"
+    return str(health)
+
+
 def upstream_rows(upstreams: list[dict[str, Any]]) -> list[list[Any]]:
+    # Upstream text goes to rich: brackets (an IPv6 host, an error) are not markup.
     return [
         [
             item["position"],
-            item["name"],
+            escape(item["name"]),
             item["kind"],
-            item["url"] or item["feed"],
-            (item["username"] or "yes") if item["has_credentials"] else None,
+            escape(item["url"] or item["feed"]),
+            escape(item["username"] or "yes") if item["has_credentials"] else None,
+            escape(health_cell(item)),
         ]
         for item in upstreams
     ]
@@ -95,10 +114,10 @@ def show_upstreams(upstreams: list[dict[str, Any]], *, as_json: bool, empty: str
         emit_json(upstreams)
         return
     table(
-        ["#", "NAME", "KIND", "SOURCE", "CREDENTIALS"],
+        ["#", "NAME", "KIND", "SOURCE", "CREDENTIALS", "HEALTH"],
         upstream_rows(upstreams),
         empty=empty,
-        keep_whole=[True, True, True, True, False],
+        keep_whole=[True, True, True, True, False, False],
     )
 
 
@@ -173,7 +192,12 @@ def add(
 def list_(
     ref: FeedRefArg, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """The feed's upstream sources, in the order they are consulted."""
+    """The feed's upstream sources, in the order they are consulted, with their health.
+
+    HEALTH: ok and the last refresh from the index, error with when and why, unchecked
+    (nothing fetched yet) or local (a feed of this server). --json has last_ok_at,
+    last_error_at and last_error (the last error is kept after the source recovers).
+    """
     with guarded():
         url = feed_path(ref) + "/upstreams"
     with connect(server, token) as client:

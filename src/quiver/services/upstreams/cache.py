@@ -18,7 +18,8 @@ Contract of ``UpstreamCache.get_page(source, name)``:
   is returned with ``stale=True``, a warning is logged and ``errors[url]`` counted;
   the stale answer is then kept for ``upstream_negative_ttl_seconds`` before the
   next try, so a dead upstream does not cost every request its timeouts. With no
-  earlier answer the ``UpstreamError`` is raised.
+  earlier answer the ``UpstreamError`` is raised. The stale answer carries the
+  failure's reason and time, for the upstream's health record (health.py).
 
 Entries are keyed by the whole ``IndexSource`` (URL and credentials) and the
 normalized name: two feeds that reach one upstream with different credentials may
@@ -41,6 +42,7 @@ from packaging.utils import canonicalize_name
 
 from quiver.domain.errors import UpstreamError
 from quiver.services.upstreams.client import IndexSource, UpstreamClient
+from quiver.services.upstreams.health import HealthBook
 from quiver.services.upstreams.remote import RemotePage
 from quiver.settings import Settings
 
@@ -56,13 +58,17 @@ class PageResult:
     latest refresh failed and this is an older answer. ``fetched_at`` is the wall
     clock time (``time.time()``) of the fetch that produced the answer and
     ``serial`` a number unique to that fetch within this cache (it grows), so a
-    caller can key pages it renders from the answer by ``serial``.
+    caller can key pages it renders from the answer by ``serial``. A stale answer
+    also carries the failure: ``error`` (the reason, no credentials) and
+    ``failed_at`` (wall clock), which the health record (health.py) keeps.
     """
 
     page: RemotePage | None
     stale: bool
     fetched_at: float
     serial: int
+    error: str | None = None
+    failed_at: float | None = None
 
 
 @dataclass
@@ -99,6 +105,8 @@ class UpstreamCache:
         self.errors: Counter[str] = Counter()
         # answers served past their freshness while a background refresh ran
         self.background: Counter[str] = Counter()
+        # what this process last wrote of each upstream row's health (health.py)
+        self.health = HealthBook()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -177,7 +185,12 @@ class UpstreamCache:
                 err,
             )
             stale = PageResult(
-                previous.result.page, True, previous.result.fetched_at, previous.result.serial
+                previous.result.page,
+                True,
+                previous.result.fetched_at,
+                previous.result.serial,
+                error=str(err),
+                failed_at=time.time(),
             )
             if generation == self._generation:
                 self._store(key, _Entry(stale, self._clock() + self._negative_ttl))

@@ -8,6 +8,9 @@ the package's upstream behaviour is ``allow-external-versions``: the
 dependency-confusion guard. Versions in the feed's recycle bin never come back
 from an upstream: an owner deleted them on purpose.
 
+Every answer of an index upstream (good, stale after a failure, or failed) is
+reported to its health record (health.py), which writes the row only now and then.
+
 ``MergedPackage.key`` names the upstream answers a listing was built from, so a
 rendered page can be cached under it and is rebuilt when an answer changes.
 """
@@ -15,6 +18,7 @@ rendered page can be cached under it and is rebuilt when an answer changes.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -34,7 +38,8 @@ from quiver.services.records import (
     LocalPackage,
     UpstreamInfo,
 )
-from quiver.services.upstreams.client import IndexSource
+from quiver.services.upstreams import health
+from quiver.services.upstreams.client import IndexSource, redact
 from quiver.services.upstreams.queries import feed_upstreams
 from quiver.services.upstreams.records import MergedPackage, RemoteSource
 from quiver.services.upstreams.remote import RemoteFile
@@ -123,7 +128,17 @@ def index_source(upstream: UpstreamInfo) -> IndexSource:
 
 async def _ask_index(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _Answer:
     assert ctx.upstreams is not None
-    result = await ctx.upstreams.get_page(index_source(upstream), normalized)
+    source = index_source(upstream)
+    try:
+        result = await ctx.upstreams.get_page(source, normalized)
+    except UpstreamError as err:
+        await _note(ctx, upstream, _failure(source, normalized, str(err), time.time()))
+        raise
+    if result.error is not None and result.failed_at is not None:
+        seen = _failure(source, normalized, result.error, result.failed_at)
+    else:
+        seen = health.good(result.fetched_at)
+    await _note(ctx, upstream, seen)
     key = ("index", upstream.id, result.serial)
     if result.page is None:
         return _Answer(key=key)
@@ -133,6 +148,22 @@ async def _ask_index(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _
         if (record := remote_record(remote)) is not None
     )
     return _Answer(key=key, files=files, page_url=result.page.page_url)
+
+
+def _failure(source: IndexSource, normalized: str, reason: str, at: float) -> health.Seen:
+    return health.failed(
+        at,
+        reason,
+        secret=source.secret,
+        page_url=redact(source.page_url(normalized)),
+        index_url=redact(source.url),
+    )
+
+
+async def _note(ctx: Context, upstream: UpstreamInfo, seen: health.Seen) -> None:
+    """The upstream's health record learns of ``seen`` (a write now and then, never a failure)."""
+    assert ctx.upstreams is not None
+    await health.note(ctx.upstreams.health, ctx.sessions, upstream.id, seen)
 
 
 async def _ask_feed(ctx: Context, upstream: UpstreamInfo, normalized: str) -> _Answer:

@@ -12,6 +12,8 @@ from quiver.db.base import Base, utcnow
 KIND_FEED = "feed"
 # Stored as the URL of an index upstream: the public index, wherever QUIVER_PYPI_URL points now.
 PYPI_ALIAS = "pypi"
+# The longest failure sentence kept per upstream (longer ones are cut).
+ERROR_LENGTH = 300
 
 
 def view_key(view: str | None) -> str | None:
@@ -27,6 +29,13 @@ class Upstream(Base):
     ``kind`` ``feed``: another feed of this server, ``source_feed_id`` through
     ``source_view``; ``source_view_key`` is its casefold, the key renaming and deleting
     a view match on (kept in step by ``view_key`` wherever ``source_view`` is written).
+
+    Health (index upstreams only; ``health.py`` writes it, off the unit of work):
+    ``last_ok_at`` the last time a page of the index was fetched successfully (a 404
+    counts: the index answered), ``last_error_at``/``last_error`` the last failure, one
+    sentence without credentials, at most ``ERROR_LENGTH`` characters. The error is
+    kept once the index answers again: the source is healthy while ``last_ok_at`` is
+    the later of the two times.
     """
 
     __tablename__ = "upstreams"
@@ -49,3 +58,6 @@ class Upstream(Base):
     source_view: Mapped[str | None] = mapped_column(String(64), default=None)
     source_view_key: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_ok_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(ERROR_LENGTH), default=None)

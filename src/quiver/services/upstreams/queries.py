@@ -16,7 +16,15 @@ from quiver.services.context import Context
 from quiver.services.feeds.models import Feed
 from quiver.services.orgs.models import Organization, Project
 from quiver.services.records import UpstreamInfo
-from quiver.services.upstreams.models import PYPI_ALIAS, Upstream
+from quiver.services.upstreams.models import KIND_FEED, PYPI_ALIAS, Upstream
+from quiver.services.upstreams.records import (
+    HEALTH_ERROR,
+    HEALTH_LOCAL,
+    HEALTH_OK,
+    HEALTH_UNCHECKED,
+    UpstreamHealth,
+    UpstreamStatus,
+)
 
 
 async def feed_upstreams(ctx: Context, feed_id: int) -> list[UpstreamInfo]:
@@ -37,14 +45,40 @@ async def load_upstreams(
     session: AsyncSession, feed_id: int, pypi_url: str
 ) -> tuple[UpstreamInfo, ...]:
     """The feed's upstream sources in order, straight from the database (``pypi`` resolved)."""
+    return tuple(status.info for status in await load_statuses(session, feed_id, pypi_url))
+
+
+async def load_statuses(session: AsyncSession, feed_id: int, pypi_url: str) -> list[UpstreamStatus]:
+    """The feed's upstream sources in order with their health, from the database."""
     rows = (
         await session.scalars(
             select(Upstream).where(Upstream.feed_id == feed_id).order_by(Upstream.position)
         )
     ).all()
+    return await statuses_of(session, rows, pypi_url)
+
+
+async def statuses_of(
+    session: AsyncSession, rows: Sequence[Upstream], pypi_url: str
+) -> list[UpstreamStatus]:
+    """``rows`` (in their order) as sources with their health."""
     sources = [row.source_feed_id for row in rows if row.source_feed_id is not None]
     refs = await feed_refs(session, sources)
-    return tuple(upstream_info(row, refs, pypi_url) for row in rows)
+    return [UpstreamStatus(upstream_info(row, refs, pypi_url), health_of(row)) for row in rows]
+
+
+def health_of(row: Upstream) -> UpstreamHealth:
+    """The row's health; a feed of this server has none (``local``)."""
+    if row.kind == KIND_FEED:
+        return UpstreamHealth(HEALTH_LOCAL)
+    ok_at, error_at = row.last_ok_at, row.last_error_at
+    if ok_at is None and error_at is None:
+        state = HEALTH_UNCHECKED
+    elif error_at is not None and (ok_at is None or error_at >= ok_at):
+        state = HEALTH_ERROR
+    else:
+        state = HEALTH_OK
+    return UpstreamHealth(state, ok_at, error_at, row.last_error)
 
 
 async def feed_refs(session: AsyncSession, feed_ids: Sequence[int]) -> dict[int, str]:
@@ -89,4 +123,13 @@ def upstream_info(row: Upstream, refs: dict[int, str], pypi_url: str) -> Upstrea
     )
 
 
-__all__ = ["UpstreamInfo", "feed_refs", "feed_upstreams", "load_upstreams", "upstream_info"]
+__all__ = [
+    "UpstreamInfo",
+    "feed_refs",
+    "feed_upstreams",
+    "health_of",
+    "load_statuses",
+    "load_upstreams",
+    "statuses_of",
+    "upstream_info",
+]

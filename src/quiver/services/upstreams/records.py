@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from quiver.services.records import FeedInfo, FileRecord, LocalPackage, PackageListing, UpstreamInfo
 from quiver.services.upstreams.remote import RemoteFile
@@ -19,6 +20,38 @@ class UpstreamSpec:
     feed: str | None = None
     username: str | None = None
     secret: str | None = field(default=None, repr=False)
+
+
+# An upstream's health (``UpstreamHealth.state``).
+HEALTH_OK = "ok"  # the last fetch from the index succeeded
+HEALTH_ERROR = "error"  # the last fetch failed
+HEALTH_UNCHECKED = "unchecked"  # nothing fetched from it since it was added
+HEALTH_LOCAL = "local"  # a feed of this server: nothing to fetch, no health kept
+
+
+@dataclass(frozen=True)
+class UpstreamHealth:
+    """How an upstream source has been answering.
+
+    ``last_ok_at``: the last page fetched from it successfully (a "not found" counts:
+    the index answered); ``last_error_at``/``last_error``: the last failure, one
+    sentence without credentials. The failure is kept as history once the source
+    answers again: ``state`` is ``ok`` while ``last_ok_at`` is the later time. A feed
+    of this server (``local``) has no health: its times are always None.
+    """
+
+    state: str
+    last_ok_at: datetime | None = None
+    last_error_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class UpstreamStatus:
+    """An upstream source and its health, as the management APIs list them."""
+
+    info: UpstreamInfo
+    health: UpstreamHealth
 
 
 @dataclass(frozen=True)
@@ -62,4 +95,15 @@ class MergedPackage:
     key: tuple[Hashable, ...] = ()
 
 
-__all__ = ["MergedPackage", "PackageUpstreaming", "RemoteSource", "UpstreamSpec"]
+__all__ = [
+    "HEALTH_ERROR",
+    "HEALTH_LOCAL",
+    "HEALTH_OK",
+    "HEALTH_UNCHECKED",
+    "MergedPackage",
+    "PackageUpstreaming",
+    "RemoteSource",
+    "UpstreamHealth",
+    "UpstreamSpec",
+    "UpstreamStatus",
+]

@@ -1,5 +1,8 @@
 """Use cases for a feed's upstream sources: add, list, remove, reorder (feed owners).
 
+The list shows each source's health: the last good fetch and the last failure,
+which the read path records (health.py).
+
 Also the per-package upstream behaviour, and the door to the read path: a package
 page merged with its upstreams (listing.py), opening and saving an upstream-only
 file (save.py), and the HTTP client and its cache the app builds (client.py,
@@ -29,7 +32,7 @@ from quiver.services.context import Context
 from quiver.services.feeds.models import Feed
 from quiver.services.feeds.service import FeedDetails, create_feed
 from quiver.services.packages.models import Package
-from quiver.services.records import FeedInfo, FeedRef, Principal, UpstreamInfo
+from quiver.services.records import FeedInfo, FeedRef, Principal
 from quiver.services.unitofwork import unit_of_work
 from quiver.services.upstreams.cache import UpstreamCache
 from quiver.services.upstreams.client import UpstreamClient
@@ -43,8 +46,8 @@ from quiver.services.upstreams.graph import (
 )
 from quiver.services.upstreams.listing import merged_package
 from quiver.services.upstreams.models import Upstream
-from quiver.services.upstreams.queries import feed_refs, load_upstreams, upstream_info
-from quiver.services.upstreams.records import PackageUpstreaming, UpstreamSpec
+from quiver.services.upstreams.queries import load_statuses, statuses_of
+from quiver.services.upstreams.records import PackageUpstreaming, UpstreamSpec, UpstreamStatus
 from quiver.services.upstreams.save import (
     open_remote,
     refused,
@@ -60,17 +63,17 @@ BEHAVIORS = ("default", "allow-external-versions")
 # --- the list ----------------------------------------------------------------------------------
 
 
-async def list_upstreams(ctx: Context, principal: Principal, ref: FeedRef) -> list[UpstreamInfo]:
-    """The feed's upstream sources in order (feed owners)."""
+async def list_upstreams(ctx: Context, principal: Principal, ref: FeedRef) -> list[UpstreamStatus]:
+    """The feed's upstream sources in order, each with its health (feed owners)."""
     feed = await _owned(ctx, principal, ref)
     async with ctx.sessions() as session:
-        return list(await load_upstreams(session, feed.id, ctx.settings.pypi_url))
+        return await load_statuses(session, feed.id, ctx.settings.pypi_url)
 
 
 async def add_upstream(
     ctx: Context, principal: Principal, ref: FeedRef, spec: UpstreamSpec
-) -> UpstreamInfo:
-    """Append an upstream source to the feed's list (feed owners).
+) -> UpstreamStatus:
+    """Append an upstream source to the feed's list (feed owners); it is not checked yet.
 
     Invalid for a bad name or address, a 21st source or a cycle; Conflict for a
     name (or source) the feed has already; NotFound/Forbidden for a source feed
@@ -93,14 +96,13 @@ async def add_upstream(
             raise Conflict(
                 f"Feed {feed.ref} already has an upstream source named {resolved.name}."
             ) from None
-        refs = await feed_refs(session, [row.source_feed_id] if row.source_feed_id else [])
-        info = upstream_info(row, refs, ctx.settings.pypi_url)
+        (added,) = await statuses_of(session, [row], ctx.settings.pypi_url)
         await work.record(
             feed.id,
             EventKind.UPSTREAM_ADD,
-            detail={"upstream": info.name, "position": len(rows) + 1},
+            detail={"upstream": added.info.name, "position": len(rows) + 1},
         )
-    return info
+    return added
 
 
 async def remove_upstream(ctx: Context, principal: Principal, ref: FeedRef, name: str) -> None:
@@ -119,7 +121,7 @@ async def remove_upstream(ctx: Context, principal: Principal, ref: FeedRef, name
 
 async def move_upstream(
     ctx: Context, principal: Principal, ref: FeedRef, name: str, position: int
-) -> list[UpstreamInfo]:
+) -> list[UpstreamStatus]:
     """Move an upstream source to ``position`` (1-based) in the list; the new list."""
     feed = await _owned(ctx, principal, ref)
     async with unit_of_work(ctx, Actor.of(principal)) as work:
@@ -135,8 +137,7 @@ async def move_upstream(
         rest = [row for row in rows if row is not target]
         rest.insert(position - 1, target)
         await renumber(session, rest)
-        refs = await feed_refs(session, [r.source_feed_id for r in rest if r.source_feed_id])
-        result = [upstream_info(row, refs, ctx.settings.pypi_url) for row in rest]
+        result = await statuses_of(session, rest, ctx.settings.pypi_url)
         await work.record(
             feed.id,
             EventKind.UPSTREAM_MOVE,
@@ -254,6 +255,7 @@ __all__ = [
     "UpstreamCache",
     "UpstreamClient",
     "UpstreamSpec",
+    "UpstreamStatus",
     "add_upstream",
     "create_feed_with_upstreams",
     "get_package_upstreaming",
