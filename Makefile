@@ -122,7 +122,7 @@ lint: install
 	$(BIN)/ruff check src tests bench plugins
 	$(BIN)/ruff format --check src tests bench plugins
 	$(BIN)/mypy
-	$(BIN)/mypy bench/bench.py
+	$(BIN)/mypy bench/bench.py bench/pages.py
 
 format: install
 	$(BIN)/ruff check --fix src tests bench plugins
@@ -136,6 +136,7 @@ clean:
 
 bench: install
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/pages.py
 
 docs: install
 	$(BIN)/python scripts/gen_docs.py
