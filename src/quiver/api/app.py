@@ -98,17 +98,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout_seconds,
     )
-    install_observability(app)  # /metrics, request metrics and access log (observe.py)
+    install_observability(app)  # request metrics and access log (observe.py)
     app.add_middleware(ReasonPhraseMiddleware)
     return app
 
 
 def _include_routes(app: FastAPI) -> None:
-    from quiver.api import index, publish
+    from quiver.api import index, metrics, publish
     from quiver.api.rest import router as rest_router
     from quiver.api.ui import login, pages
 
     app.include_router(rest_router)
+    app.include_router(metrics.router)  # GET /metrics
     app.include_router(login.router)
     # Feed surfaces exist for org-scoped and project-scoped feeds alike.
     for prefix in ("/{org}", "/{org}/{project}"):

@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quiver.api.metrics import Metrics
-from quiver.api.metrics import router as metrics_router
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -32,10 +31,10 @@ MAX_LOGGED_PATH = 1024
 
 
 def install_observability(app: FastAPI) -> None:
-    """Give ``app`` its metrics, ``GET /metrics`` and the observing middleware."""
+    """Give ``app`` its metrics and the observing middleware (``GET /metrics`` is among the
+    routes ``app.py`` includes, before the web pages' catch-all ``/{org}``)."""
     metrics = Metrics(app.state)
     app.state.metrics = metrics
-    app.include_router(metrics_router)
     app.add_middleware(ObserveMiddleware, metrics=metrics)
 
 
